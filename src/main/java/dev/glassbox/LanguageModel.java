@@ -1,0 +1,129 @@
+package dev.glassbox;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.glassbox.arch.Architecture;
+import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.blocks.ForwardContext;
+import dev.glassbox.blocks.KvCache;
+import dev.glassbox.blocks.TransformerLM;
+import dev.glassbox.checkpoint.Checkpoint;
+import dev.glassbox.checkpoint.WeightLoader;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * A loaded checkpoint, ready to run: the DJL block, its config, the checkpoint's generation
+ * defaults and (when the folder has one) its tokenizer. Closing it frees the weights.
+ */
+public final class LanguageModel implements AutoCloseable {
+
+    private final Path dir;
+    private final ModelConfig config;
+    private final Architecture architecture;
+    private final TransformerLM block;
+    private final NDManager manager;
+    private final com.fasterxml.jackson.databind.JsonNode generationConfig;
+    private final Checkpoint checkpoint;
+
+    private LanguageModel(
+            Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint) {
+        this.dir = dir;
+        this.config = config;
+        this.architecture = arch;
+        this.block = block;
+        this.manager = manager;
+        this.generationConfig = checkpoint.generationConfig();
+        this.checkpoint = checkpoint;
+    }
+
+    /** Loads a checkpoint folder onto the CPU. */
+    public static LanguageModel load(Path dir) {
+        return load(dir, Device.cpu(), null);
+    }
+
+    /**
+     * Loads a checkpoint folder.
+     *
+     * @param progress told how many tensors are loaded so far, out of {@link #tensorCount}
+     */
+    public static LanguageModel load(Path dir, Device device, Consumer<Integer> progress) {
+        Engines.init();
+        Checkpoint ckpt = Checkpoint.open(dir);
+        NDManager manager = null;
+        try {
+            String file = dir.resolve("config.json").toString();
+            Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
+            ModelConfig cfg = arch.parseConfig(ckpt.config(), file);
+            TransformerLM block = new TransformerLM(cfg, arch);
+            manager = NDManager.newBaseManager(device, "PyTorch");
+            WeightLoader.load(block, arch, ckpt.tensors(), manager, progress);
+            return new LanguageModel(dir, cfg, arch, block, manager, ckpt);
+        } catch (RuntimeException e) {
+            if (manager != null) {
+                manager.close();
+            }
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Logits for {@code ids} (one sequence) at every position, as a Java array [T][V]. A
+     * convenience for inspection and tests; generation uses the KV cache instead.
+     */
+    public float[][] logits(long[] ids) {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray x = m.create(ids, new Shape(1, ids.length));
+            NDArray logits = block.forward(x, ForwardContext.plain(), true);
+            float[] flat = logits.toFloatArray();
+            int v = config.vocabSize();
+            float[][] out = new float[ids.length][v];
+            for (int t = 0; t < ids.length; t++) {
+                System.arraycopy(flat, t * v, out[t], 0, v);
+            }
+            return out;
+        }
+    }
+
+    /** A KV cache for one sequence, reserving {@code capacity} positions. */
+    public KvCache newCache(NDManager parent, int capacity) {
+        return block.newCache(parent, 1, capacity);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    public TransformerLM block() {
+        return block;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public com.fasterxml.jackson.databind.JsonNode generationConfig() {
+        return generationConfig;
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+        checkpoint.close();
+    }
+}

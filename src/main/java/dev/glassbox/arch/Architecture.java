@@ -1,0 +1,149 @@
+package dev.glassbox.arch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.glassbox.GlassboxException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How one family of HuggingFace checkpoints maps onto glassbox's shared transformer blocks: which
+ * config keys mean what, and what every tensor is called. An architecture holds no math; the
+ * blocks in {@code dev.glassbox.blocks} do.
+ */
+public abstract class Architecture {
+
+    private static final Map<String, Architecture> REGISTRY = new LinkedHashMap<>();
+
+    static {
+        register(new Gpt2());
+        register(new Llama("llama"));
+        register(new Llama("mistral"));
+        register(new Llama("qwen2"));
+        register(new Phi3());
+        register(new Gemma());
+    }
+
+    private static void register(Architecture a) {
+        REGISTRY.put(a.modelType(), a);
+    }
+
+    /** The architecture for a config's {@code model_type}, or a clear error listing those known. */
+    public static Architecture forModelType(String modelType, String file) {
+        Architecture a = REGISTRY.get(modelType);
+        if (a == null) {
+            throw new GlassboxException(
+                    file + ": model_type '" + modelType + "' is not supported (supported: " + String.join(", ", supported()) + ")");
+        }
+        return a;
+    }
+
+    public static List<String> supported() {
+        return new ArrayList<>(REGISTRY.keySet());
+    }
+
+    /** The config's {@code model_type} this architecture reads. */
+    public abstract String modelType();
+
+    /** Normalises config.json; {@code file} names it in error messages. */
+    public abstract ModelConfig parseConfig(JsonNode config, String file);
+
+    /** Token embedding E, [vocab, hidden]. */
+    public abstract String embedName();
+
+    /** Learned position embedding P, [positions, hidden]; null for rotary models. */
+    public String positionEmbedName() {
+        return null;
+    }
+
+    public abstract String finalNormWeight();
+
+    public String finalNormBias() {
+        return null;
+    }
+
+    /** The output projection [vocab, hidden]; used unless the embeddings are tied. */
+    public String lmHeadName() {
+        return "lm_head.weight";
+    }
+
+    /** Tensor names of decoder layer {@code i} (biases and fusion may depend on the config). */
+    public abstract LayerNames layer(int i, ModelConfig cfg);
+
+    /** True when linear weights are stored [in, out] (GPT-2's Conv1D) instead of [out, in]. */
+    public boolean weightsStoredInputMajor() {
+        return false;
+    }
+
+    /**
+     * True when the fused qkv projection interleaves heads as [head][q|k|v][d] (GPT-NeoX) rather
+     * than [q heads | k heads | v heads] (GPT-2, Phi-3).
+     */
+    public boolean qkvInterleavedPerHead() {
+        return false;
+    }
+
+    /**
+     * Other names a stored tensor may carry (GPT-2 checkpoints saved from GPT2Model lack the
+     * {@code transformer.} prefix); tried in order when the canonical name is absent.
+     */
+    public List<String> aliases(String name) {
+        return List.of();
+    }
+
+    // ---- small helpers for reading configs -------------------------------------------------
+
+    static int requireInt(JsonNode cfg, String key, String file) {
+        JsonNode n = cfg.get(key);
+        if (n == null || n.isNull() || !n.canConvertToInt()) {
+            throw new GlassboxException(file + ": missing or non-integer '" + key + "'");
+        }
+        int v = n.asInt();
+        if (v <= 0) {
+            throw new GlassboxException(file + ": '" + key + "' must be positive, found " + v);
+        }
+        return v;
+    }
+
+    static Integer optInt(JsonNode cfg, String key) {
+        JsonNode n = cfg.get(key);
+        return n == null || n.isNull() ? null : n.asInt();
+    }
+
+    static Long optLong(JsonNode cfg, String key) {
+        JsonNode n = cfg.get(key);
+        return n == null || n.isNull() || !n.canConvertToLong() ? null : n.asLong();
+    }
+
+    /** eos_token_id may be a number or a list of numbers. */
+    static List<Long> eosIds(JsonNode cfg) {
+        JsonNode n = cfg.get("eos_token_id");
+        List<Long> ids = new ArrayList<>();
+        if (n == null || n.isNull()) {
+            return ids;
+        }
+        if (n.isArray()) {
+            n.forEach(x -> ids.add(x.asLong()));
+        } else {
+            ids.add(n.asLong());
+        }
+        return ids;
+    }
+
+    static ModelConfig.Activation activation(String name, String file) {
+        ModelConfig.Activation a = ModelConfig.Activation.fromHf(name);
+        if (a == null) {
+            throw new GlassboxException(
+                    file + ": activation '" + name + "' is not supported (supported: gelu_new, gelu_pytorch_tanh, gelu, silu, relu)");
+        }
+        return a;
+    }
+
+    static void checkHeads(int hidden, int heads, int kvHeads, String file) {
+        if (kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new GlassboxException(
+                    file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import dev.glassbox.arch.ModelConfig.Activation;
+
+/** The MLP non-linearities, written out where DJL has no exact equivalent. */
+public final class Activations {
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+
+    private Activations() {}
+
+    public static NDArray apply(Activation a, NDArray x) {
+        switch (a) {
+            case GELU_TANH:
+                // GPT-2's gelu_new; DJL's Activation.gelu is the exact erf form, which differs.
+                NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI);
+                return x.mul(0.5f).mul(inner.tanh().add(1f));
+            case GELU:
+                return x.getNDArrayInternal().gelu();
+            case SILU:
+                return x.mul(x.getNDArrayInternal().sigmoid());
+            case RELU:
+                return x.getNDArrayInternal().relu();
+            default:
+                throw new IllegalStateException(a.toString());
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.glassbox.arch.LayerNames;
+import dev.glassbox.arch.ModelConfig;
+
+/**
+ * Causal multi-head self-attention with grouped-query heads: Q = xW_Q, K = xW_K, V = xW_V split
+ * into heads; rotary positions where the model uses them; scores q·k/√d over the past; softmax;
+ * the probability-weighted sum of values; heads concatenated and projected by W_O.
+ */
+public final class Attention extends AbstractBlock {
+
+    private final int layer;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final float scale;
+    private final boolean rotary;
+    private final Linear qkv;
+    private final Linear q;
+    private final Linear k;
+    private final Linear v;
+    private final Linear o;
+    private final String prefix;
+
+    public Attention(ModelConfig cfg, LayerNames n, int layer, boolean inputMajor) {
+        this.layer = layer;
+        this.heads = cfg.numHeads();
+        this.kvHeads = cfg.numKvHeads();
+        this.headDim = cfg.headDim();
+        this.rotary = cfg.rope() != null;
+        double s = 1.0 / Math.sqrt(headDim);
+        if (cfg.scaleAttnByInverseLayerIdx()) {
+            s /= layer + 1;
+        }
+        this.scale = (float) s;
+        this.prefix = "blocks." + layer + ".";
+        int d = cfg.hiddenSize();
+        if (n.qkvWeight() != null) {
+            qkv = addChildBlock("qkv", new Linear(n.qkvWeight(), n.qkvBias(), d, cfg.qDim() + 2 * cfg.kvDim(), inputMajor));
+            q = null;
+            k = null;
+            v = null;
+        } else {
+            qkv = null;
+            q = addChildBlock("q", new Linear(n.qWeight(), n.qBias(), d, cfg.qDim(), inputMajor));
+            k = addChildBlock("k", new Linear(n.kWeight(), n.kBias(), d, cfg.kvDim(), inputMajor));
+            v = addChildBlock("v", new Linear(n.vWeight(), n.vBias(), d, cfg.kvDim(), inputMajor));
+        }
+        o = addChildBlock("o", new Linear(n.oWeight(), n.oBias(), cfg.qDim(), d, inputMajor));
+    }
+
+    /**
+     * @param x normalised input [B, T, D]
+     * @param cosSin rotary tables [1, T, 1, d] each, or null for models without rotary
+     * @param mask additive causal mask [T, S] (0 or -inf), or null when every position may attend
+     *     to every cached one (a single new token)
+     * @return the attention output [B, T, D]
+     */
+    public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
+        Shape shape = x.getShape();
+        long b = shape.get(0);
+        long t = shape.get(1);
+        NDArray qs;
+        NDArray ks;
+        NDArray vs;
+        if (qkv != null) {
+            NDList parts = qkv.apply(x).split(new long[] {(long) heads * headDim, (long) (heads + kvHeads) * headDim}, 2);
+            qs = parts.get(0);
+            ks = parts.get(1);
+            vs = parts.get(2);
+        } else {
+            qs = q.apply(x);
+            ks = k.apply(x);
+            vs = v.apply(x);
+        }
+        qs = ctx.hook(prefix + "attn.q", qs.reshape(b, t, heads, headDim));
+        ks = ctx.hook(prefix + "attn.k", ks.reshape(b, t, kvHeads, headDim));
+        vs = ctx.hook(prefix + "attn.v", vs.reshape(b, t, kvHeads, headDim));
+        if (rotary) {
+            qs = ctx.hook(prefix + "attn.rot_q", rotate(qs, cosSin));
+            ks = ctx.hook(prefix + "attn.rot_k", rotate(ks, cosSin));
+        }
+        // [B, heads, T, d]
+        NDArray qh = qs.transpose(0, 2, 1, 3);
+        NDArray kh = ks.transpose(0, 2, 1, 3);
+        NDArray vh = vs.transpose(0, 2, 1, 3);
+        if (ctx.cache() != null) {
+            NDArray[] kv = ctx.cache().append(layer, kh, vh);
+            kh = kv[0];
+            vh = kv[1];
+        }
+        long s = kh.getShape().get(2);
+        int group = heads / kvHeads;
+        // Grouped-query attention without copying K and V: the `group` query heads that share a
+        // key/value head are stacked along the position axis.
+        NDArray qg = group == 1 ? qh : qh.reshape(b, kvHeads, group * t, headDim);
+        NDArray scores = qg.matMul(kh.transpose(0, 1, 3, 2)).mul(scale);
+        if (group != 1) {
+            scores = scores.reshape(b, heads, t, s);
+        }
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        scores = ctx.hook(prefix + "attn.scores", scores);
+        NDArray pattern = ctx.hook(prefix + "attn.pattern", scores.softmax(-1));
+        NDArray z = group == 1
+                ? pattern.matMul(vh)
+                : pattern.reshape(b, kvHeads, group * t, s).matMul(vh).reshape(b, heads, t, headDim);
+        z = ctx.hook(prefix + "attn.z", z.transpose(0, 2, 1, 3));
+        return o.apply(z.reshape(b, t, (long) heads * headDim));
+    }
+
+    /** HuggingFace's rotate_half convention: x·cos + [-x₂, x₁]·sin on each head. */
+    static NDArray rotate(NDArray x, NDArray[] cosSin) {
+        long d = x.getShape().get(3);
+        long half = d / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = NDArrays.concat(new NDList(x2.neg(), x1), -1);
+        return x.mul(cosSin[0]).add(rotated.mul(cosSin[1]));
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public float scale() {
+        return scale;
+    }
+
+    /** The fused q|k|v projection, or null when q, k and v are separate. */
+    public Linear qkv() {
+        return qkv;
+    }
+
+    public Linear q() {
+        return q;
+    }
+
+    public Linear k() {
+        return k;
+    }
+
+    public Linear v() {
+        return v;
+    }
+
+    public Linear o() {
+        return o;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        throw new UnsupportedOperationException("Attention runs inside TransformerLM, which supplies positions and the mask");
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.glassbox.arch.LayerNames;
+import dev.glassbox.arch.ModelConfig;
+
+/** One pre-norm transformer layer: x + attn(norm1(x)), then + mlp(norm2(·)). */
+public final class DecoderLayer extends AbstractBlock {
+
+    private final int index;
+    private final Norm norm1;
+    private final Attention attention;
+    private final Norm norm2;
+    private final Mlp mlp;
+    private final String prefix;
+
+    public DecoderLayer(ModelConfig cfg, LayerNames n, int index, boolean inputMajor) {
+        this.index = index;
+        this.prefix = "blocks." + index + ".";
+        int d = cfg.hiddenSize();
+        norm1 = addChildBlock("norm1", new Norm(cfg.norm(), n.norm1Weight(), n.norm1Bias(), d, cfg.normEps()));
+        attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor));
+        norm2 = addChildBlock("norm2", new Norm(cfg.norm(), n.norm2Weight(), n.norm2Bias(), d, cfg.normEps()));
+        mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+    }
+
+    public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
+        x = ctx.hook(prefix + "resid_pre", x);
+        NDArray a = ctx.hook(prefix + "ln1", norm1.apply(x));
+        NDArray attnOut = ctx.hook(prefix + "attn.out", attention.forward(a, cosSin, mask, ctx));
+        NDArray mid = ctx.hook(prefix + "resid_mid", x.add(attnOut));
+        NDArray m = ctx.hook(prefix + "ln2", norm2.apply(mid));
+        NDArray mlpOut = ctx.hook(prefix + "mlp.out", mlp.forward(m, ctx));
+        return ctx.hook(prefix + "resid_post", mid.add(mlpOut));
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public Norm norm1() {
+        return norm1;
+    }
+
+    public Attention attention() {
+        return attention;
+    }
+
+    public Norm norm2() {
+        return norm2;
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        throw new UnsupportedOperationException("DecoderLayer runs inside TransformerLM, which supplies positions and the mask");
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+}

@@ -1,0 +1,180 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Keys and values of every layer for the positions seen so far, so that a new token costs one
+ * position instead of the whole prefix. Buffers are preallocated [B, K, capacity, d] and written
+ * in place; they double when full. The cache owns its NDManager: close it to free the memory.
+ */
+public final class KvCache implements AutoCloseable {
+
+    private final NDManager manager;
+    private final boolean ownsManager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private final int batch;
+    private final int kvHeads;
+    private final int headDim;
+    private final int maxCapacity;
+    private int capacity;
+    private int length;
+
+    /**
+     * @param parent the manager the cache's own manager hangs from
+     * @param capacity positions to reserve now (grows on demand up to {@code maxCapacity})
+     */
+    public KvCache(NDManager parent, int layers, int batch, int kvHeads, int headDim, int capacity, int maxCapacity) {
+        this.manager = parent.newSubManager();
+        this.ownsManager = true;
+        this.keys = new NDArray[layers];
+        this.values = new NDArray[layers];
+        this.batch = batch;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.maxCapacity = maxCapacity;
+        this.capacity = Math.max(1, Math.min(capacity, maxCapacity));
+    }
+
+    private KvCache(NDArray[] keys, NDArray[] values, int length) {
+        Shape s = keys[0].getShape();
+        this.manager = keys[0].getManager();
+        this.ownsManager = false;
+        this.keys = keys;
+        this.values = values;
+        this.batch = (int) s.get(0);
+        this.kvHeads = (int) s.get(1);
+        this.capacity = (int) s.get(2);
+        this.headDim = (int) s.get(3);
+        this.maxCapacity = capacity;
+        this.length = length;
+    }
+
+    /**
+     * Wraps caller-owned buffers {@code [k_0, v_0, …, k_{L-1}, v_{L-1}, length]} (the DJL
+     * past-key-values form of {@link TransformerLM#forwardInternal}); they are written in place.
+     */
+    public static KvCache wrap(NDList list) {
+        int layers = (list.size() - 1) / 2;
+        if (layers < 1 || list.size() != 2 * layers + 1) {
+            throw new IllegalArgumentException("expected [k_0, v_0, ..., k_L-1, v_L-1, length], found " + list.size() + " arrays");
+        }
+        NDArray[] k = new NDArray[layers];
+        NDArray[] v = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            k[l] = list.get(2 * l);
+            v[l] = list.get(2 * l + 1);
+        }
+        int length = (int) list.get(list.size() - 1).toType(DataType.INT64, false).getLong();
+        return new KvCache(k, v, length);
+    }
+
+    /** Allocates caller-owned buffers for {@link #wrap}, with length 0. */
+    public static NDList allocate(NDManager m, int layers, int batch, int kvHeads, int headDim, int capacity) {
+        NDList list = new NDList();
+        for (int l = 0; l < 2 * layers; l++) {
+            list.add(m.zeros(new Shape(batch, kvHeads, capacity, headDim)));
+        }
+        list.add(m.create(0L));
+        return list;
+    }
+
+    /** The buffers and length in the {@link #wrap} form. */
+    public NDList toList(NDManager m) {
+        NDList list = new NDList();
+        for (int l = 0; l < keys.length; l++) {
+            list.add(keys[l]);
+            list.add(values[l]);
+        }
+        list.add(m.create((long) length));
+        return list;
+    }
+
+    /** Positions cached so far. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Writes this call's keys and values [B, K, T, d] for {@code layer} after the cached ones and
+     * returns views of all positions [B, K, length + T, d].
+     */
+    public NDArray[] append(int layer, NDArray k, NDArray v) {
+        int t = (int) k.getShape().get(2);
+        int end = length + t;
+        ensureCapacity(end);
+        if (keys[layer] == null) {
+            keys[layer] = allocate(k.getDataType());
+            values[layer] = allocate(v.getDataType());
+        }
+        NDIndex fresh = new NDIndex(":, :, {}:{}", length, end);
+        keys[layer].set(fresh, k);
+        values[layer].set(fresh, v);
+        NDIndex upToNow = new NDIndex(":, :, :{}", end);
+        return new NDArray[] {keys[layer].get(upToNow), values[layer].get(upToNow)};
+    }
+
+    /** Called once per forward call, after every layer has appended {@code t} positions. */
+    public void advance(int t) {
+        length += t;
+    }
+
+    /** Forgets positions from {@code newLength} on (e.g. to re-run from a shorter prefix). */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + newLength);
+        }
+        length = newLength;
+    }
+
+    private NDArray allocate(DataType type) {
+        NDArray a = manager.zeros(new Shape(batch, kvHeads, capacity, headDim), type);
+        NDScope.unregister(a); // lives as long as the cache, not the caller's scope
+        return a;
+    }
+
+    private void ensureCapacity(int needed) {
+        if (needed <= capacity) {
+            return;
+        }
+        if (needed > maxCapacity) {
+            throw new IllegalStateException("KV cache full: " + needed + " positions exceed the model's " + maxCapacity);
+        }
+        int grown = Math.min(maxCapacity, Math.max(needed, capacity * 2));
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = regrow(keys[l], grown);
+            values[l] = regrow(values[l], grown);
+        }
+        capacity = grown;
+    }
+
+    private NDArray regrow(NDArray old, int grown) {
+        if (old == null) {
+            return null;
+        }
+        NDArray bigger = manager.zeros(new Shape(batch, kvHeads, grown, headDim), old.getDataType());
+        NDScope.unregister(bigger);
+        if (length > 0) {
+            bigger.set(new NDIndex(":, :, :{}", length), old.get(new NDIndex(":, :, :{}", length)));
+        }
+        old.close();
+        return bigger;
+    }
+
+    @Override
+    public void close() {
+        if (ownsManager) {
+            manager.close();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * y = x·Wᵀ + b, with W and b registered under their checkpoint names. GPT-2's Conv1D stores W as
+ * [in, out]; it is kept as stored (a transposed view feeds the product), so the parameter holds
+ * exactly the checkpoint's values.
+ */
+public final class Linear extends AbstractBlock {
+
+    private final Parameter weight;
+    private final Parameter bias;
+    private final boolean inputMajor;
+    private final int in;
+    private final int out;
+    private NDArray outInView;
+
+    /**
+     * @param weightName checkpoint name of W
+     * @param biasName checkpoint name of b, or null for none
+     * @param inputMajor true when W is stored [in, out]
+     */
+    public Linear(String weightName, String biasName, int in, int out, boolean inputMajor) {
+        this.in = in;
+        this.out = out;
+        this.inputMajor = inputMajor;
+        this.weight = addParameter(Parameter.builder().setName(weightName).setType(Parameter.Type.WEIGHT).build());
+        this.bias = biasName == null
+                ? null
+                : addParameter(Parameter.builder().setName(biasName).setType(Parameter.Type.BIAS).build());
+    }
+
+    /** The shape W must have in the checkpoint. */
+    public Shape storedWeightShape() {
+        return inputMajor ? new Shape(in, out) : new Shape(out, in);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    public int inFeatures() {
+        return in;
+    }
+
+    public int outFeatures() {
+        return out;
+    }
+
+    /** W as [out, in], the layout of the product (a view for Conv1D weights). */
+    public NDArray weightOutIn() {
+        if (outInView == null) {
+            NDArray w = weight.getArray();
+            outInView = inputMajor ? w.transpose() : w;
+            NDScope.unregister(outInView); // lives with the weights, not with the forward call
+            outInView.attach(w.getManager());
+        }
+        return outInView;
+    }
+
+    /** Drops the cached view, e.g. after new weights were set. */
+    public void invalidate() {
+        outInView = null;
+    }
+
+    public NDArray apply(NDArray x) {
+        NDArray b = bias == null ? null : bias.getArray();
+        return x.getNDArrayInternal().linear(x, weightOutIn(), b).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(apply(inputs.singletonOrThrow()));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape s = inputShapes[0];
+        return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+    }
+
+    @Override
+    public DataType[] getOutputDataTypes() {
+        return new DataType[] {DataType.FLOAT32};
+    }
+}

@@ -1,0 +1,206 @@
+package dev.glassbox.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.glassbox.GlassboxException;
+import dev.glassbox.arch.Architecture;
+import dev.glassbox.arch.ModelConfig;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A decoder-only transformer language model, as in nanoGPT's model.py: token embedding E (plus
+ * learned positions P, or rotary positions inside attention), a stack of pre-norm layers, a final
+ * norm, and the projection back to the vocabulary (logits = h·Eᵀ when tied).
+ *
+ * <p>{@link #forward(NDArray, ForwardContext, boolean)} is the glassbox entry point (KV cache and
+ * hooks); {@link #forwardInternal} is the DJL one: {@code [ids]} gives {@code [logits]} for every
+ * position, and {@code [ids, k_0, v_0, …, k_{L-1}, v_{L-1}, length]} runs on those cache buffers
+ * (HuggingFace's past_key_values, DJL style) and returns {@code [lastLogits, buffers…, length]}.
+ */
+public final class TransformerLM extends AbstractBlock {
+
+    private final ModelConfig config;
+    private final Parameter embed;
+    private final Parameter posEmbed;
+    private final List<DecoderLayer> layers = new ArrayList<>();
+    private final Norm finalNorm;
+    private final Parameter lmHead;
+
+    public TransformerLM(ModelConfig cfg, Architecture arch) {
+        this.config = cfg;
+        embed = addParameter(Parameter.builder().setName(arch.embedName()).setType(Parameter.Type.WEIGHT).build());
+        posEmbed = cfg.learnedPositions()
+                ? addParameter(Parameter.builder().setName(arch.positionEmbedName()).setType(Parameter.Type.WEIGHT).build())
+                : null;
+        boolean inputMajor = arch.weightsStoredInputMajor();
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            layers.add(addChildBlock("layer" + l, new DecoderLayer(cfg, arch.layer(l, cfg), l, inputMajor)));
+        }
+        finalNorm = addChildBlock("norm", new Norm(cfg.norm(), arch.finalNormWeight(), arch.finalNormBias(), cfg.hiddenSize(), cfg.normEps()));
+        lmHead = cfg.tieWordEmbeddings()
+                ? null
+                : addParameter(Parameter.builder().setName(arch.lmHeadName()).setType(Parameter.Type.WEIGHT).build());
+    }
+
+    /**
+     * Runs the model on {@code ids} [B, T] (int64), continuing after the positions already in the
+     * context's KV cache.
+     *
+     * @param allPositions logits for every position [B, T, V]; otherwise only the last [B, 1, V]
+     * @return logits, which outlive this call (every intermediate is closed before it returns)
+     */
+    public NDArray forward(NDArray ids, ForwardContext ctx, boolean allPositions) {
+        Shape shape = ids.getShape();
+        if (shape.dimension() != 2) {
+            throw new GlassboxException("input ids must be [batch, positions], found " + shape);
+        }
+        int t = (int) shape.get(1);
+        if (t == 0) {
+            throw new GlassboxException("the input has no tokens");
+        }
+        int past = ctx.pastLength();
+        if (past + t > config.maxPositions()) {
+            throw new GlassboxException(
+                    (past + t) + " positions exceed the model's context of " + config.maxPositions() + " tokens");
+        }
+        checkIds(ids);
+        try (NDScope scope = new NDScope()) {
+            NDManager m = ids.getManager();
+            NDArray x = ids.getNDArrayInternal().embedding(ids, embed.getArray(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+            if (config.embeddingScale() != 1.0) {
+                x = x.mul((float) config.embeddingScale());
+            }
+            x = ctx.hook(HookNames.EMBED, x);
+            if (posEmbed != null) {
+                NDArray p = posEmbed.getArray().get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
+                p.attach(m); // a view of P: make it a temporary of this call, not of the weights
+                x = x.add(ctx.hook(HookNames.POS_EMBED, p));
+            }
+            NDArray[] cosSin = null;
+            if (config.rope() != null) {
+                float[][] cs = config.rope().cosSin(past, t);
+                Shape s = new Shape(1, t, 1, config.rope().rotaryDim());
+                cosSin = new NDArray[] {m.create(cs[0], s), m.create(cs[1], s)};
+            }
+            NDArray mask = causalMask(m, past, t);
+            for (DecoderLayer layer : layers) {
+                x = layer.forward(x, cosSin, mask, ctx);
+            }
+            if (ctx.cache() != null) {
+                ctx.cache().advance(t);
+            }
+            if (!allPositions && t > 1) {
+                x = x.get(new NDIndex(":, -1:, :"));
+            }
+            NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.apply(x));
+            NDArray logits = ctx.hook(HookNames.LOGITS, project(h));
+            NDScope.unregister(logits);
+            return logits;
+        }
+    }
+
+    /** The output projection: h·Eᵀ when tied, h·W_Uᵀ otherwise. */
+    public NDArray project(NDArray h) {
+        NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
+        return h.getNDArrayInternal().linear(h, w, null).singletonOrThrow();
+    }
+
+    private void checkIds(NDArray ids) {
+        if (ids.getDataType() != DataType.INT64 && ids.getDataType() != DataType.INT32) {
+            throw new GlassboxException("input ids must be integers, found " + ids.getDataType());
+        }
+        long[] v = ids.toType(DataType.INT64, false).toLongArray();
+        for (long id : v) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new GlassboxException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    /**
+     * Additive mask [T, S]: query i (absolute position past + i) may see key j when j ≤ past + i
+     * and, with a sliding window, past + i − j < window. Null when nothing needs masking.
+     */
+    private NDArray causalMask(NDManager m, int past, int t) {
+        int s = past + t;
+        Integer window = config.slidingWindow();
+        boolean windowBites = window != null && s > window;
+        if (t == 1 && !windowBites) {
+            return null;
+        }
+        float[] mask = new float[t * s];
+        for (int i = 0; i < t; i++) {
+            int qpos = past + i;
+            for (int j = 0; j < s; j++) {
+                boolean visible = j <= qpos && (window == null || qpos - j < window);
+                mask[i * s + j] = visible ? 0f : Float.NEGATIVE_INFINITY;
+            }
+        }
+        return m.create(mask, new Shape(t, s));
+    }
+
+    /** A KV cache sized for this model. */
+    public KvCache newCache(NDManager parent, int batch, int capacity) {
+        return new KvCache(parent, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity, config.maxPositions());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Parameter embed() {
+        return embed;
+    }
+
+    public Parameter posEmbed() {
+        return posEmbed;
+    }
+
+    public List<DecoderLayer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    public Norm finalNorm() {
+        return finalNorm;
+    }
+
+    /** The untied output projection, or null when logits use the embedding matrix. */
+    public Parameter lmHead() {
+        return lmHead;
+    }
+
+    /** The unembedding matrix [V, D] (E itself when tied). */
+    public NDArray unembedding() {
+        return lmHead == null ? embed.getArray() : lmHead.getArray();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.get(0);
+        if (inputs.size() == 1) {
+            return new NDList(forward(ids, ForwardContext.plain(), true));
+        }
+        KvCache cache = KvCache.wrap(inputs.subNDList(1));
+        NDArray logits = forward(ids, new ForwardContext(cache, null), false);
+        NDList out = new NDList(logits);
+        out.addAll(cache.toList(ids.getManager()));
+        return out;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        return new Shape[] {new Shape(ids.get(0), ids.get(1), config.vocabSize())};
+    }
+}
