@@ -7,6 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.ForwardContext;
+import dev.glassbox.blocks.Hooks;
+import dev.glassbox.inspect.ActivationCache;
+import java.util.function.Predicate;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.Checkpoint;
@@ -86,6 +89,30 @@ public final class LanguageModel implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /**
+     * Runs {@code ids} (one sequence) with {@code hooks} (null for none) and returns logits
+     * [1, T, V] in {@code m}. Hooks see every named activation; see {@code HookNames}.
+     */
+    public NDArray forward(NDManager m, long[] ids, Hooks hooks) {
+        NDArray x = m.create(ids, new Shape(1, ids.length));
+        return block.forward(x, new ForwardContext(null, hooks), true);
+    }
+
+    /**
+     * Runs {@code ids} and records the activations whose names pass {@code filter}; the caller
+     * closes the returned cache. Logits are recorded under "logits" when the filter allows.
+     */
+    public ActivationCache runWithCache(long[] ids, Predicate<String> filter) {
+        ActivationCache cache = new ActivationCache(manager, filter);
+        try (NDManager m = manager.newSubManager()) {
+            forward(m, ids, cache);
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+        return cache;
     }
 
     /** A KV cache for one sequence, reserving {@code capacity} positions. */
