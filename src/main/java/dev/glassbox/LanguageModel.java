@@ -9,6 +9,7 @@ import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.ForwardContext;
 import dev.glassbox.blocks.Hooks;
 import dev.glassbox.inspect.ActivationCache;
+import dev.glassbox.tokenizer.TextTokenizer;
 import java.util.function.Predicate;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
@@ -30,9 +31,12 @@ public final class LanguageModel implements AutoCloseable {
     private final NDManager manager;
     private final com.fasterxml.jackson.databind.JsonNode generationConfig;
     private final Checkpoint checkpoint;
+    private final TextTokenizer tokenizer;
 
     private LanguageModel(
-            Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint) {
+            Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint,
+            TextTokenizer tokenizer) {
+        this.tokenizer = tokenizer;
         this.dir = dir;
         this.config = config;
         this.architecture = arch;
@@ -63,7 +67,8 @@ public final class LanguageModel implements AutoCloseable {
             TransformerLM block = new TransformerLM(cfg, arch);
             manager = NDManager.newBaseManager(device, "PyTorch");
             WeightLoader.load(block, arch, ckpt.tensors(), manager, progress);
-            return new LanguageModel(dir, cfg, arch, block, manager, ckpt);
+            TextTokenizer tokenizer = loadTokenizer(dir);
+            return new LanguageModel(dir, cfg, arch, block, manager, ckpt, tokenizer);
         } catch (RuntimeException e) {
             if (manager != null) {
                 manager.close();
@@ -71,6 +76,42 @@ public final class LanguageModel implements AutoCloseable {
             ckpt.close();
             throw e;
         }
+    }
+
+    /**
+     * The folder's tokenizer, or null when it has none (then only ids can be given). A folder
+     * whose only tokenizer is one glassbox cannot read (a sentencepiece tokenizer.model) also
+     * loads without one; {@link #requireTokenizer} then says what is needed.
+     */
+    private static TextTokenizer loadTokenizer(Path dir) {
+        try {
+            return TextTokenizer.find(dir).orElse(null);
+        } catch (GlassboxException e) {
+            return null; // requireTokenizer() reports the reason when text is actually needed
+        }
+    }
+
+    /** Number of tensors {@link #load} reads, for a progress bar. */
+    public static int tensorCount(Path dir) {
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            String file = dir.resolve("config.json").toString();
+            Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
+            return WeightLoader.slots(new TransformerLM(arch.parseConfig(ckpt.config(), file), arch)).size();
+        }
+    }
+
+    /** The tokenizer, or null when the checkpoint has none. */
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The tokenizer, or the clear error saying why there is none and that ids still work. */
+    public TextTokenizer requireTokenizer() {
+        if (tokenizer != null) {
+            return tokenizer;
+        }
+        TextTokenizer.load(dir).close(); // throws the specific reason (e.g. only a sentencepiece model)
+        throw new GlassboxException(dir + ": the tokenizer could not be loaded; pass token ids instead");
     }
 
     /**
@@ -150,6 +191,9 @@ public final class LanguageModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
         manager.close();
         checkpoint.close();
     }
