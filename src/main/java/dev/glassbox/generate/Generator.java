@@ -51,7 +51,8 @@ public final class Generator {
                     "the prompt has " + promptIds.length + " tokens but the model's context is " + context + " tokens");
         }
         TextTokenizer tok = model.tokenizer();
-        StreamingDecoder stream = tok == null ? null : new StreamingDecoder(tok, promptIds);
+        // Special tokens (BOS, EOS) are left out of the text, as transformers' pipelines do; ids keep them.
+        StreamingDecoder stream = tok == null ? null : new StreamingDecoder(tok, promptIds, true);
         StopChecker stops = new StopChecker(cfg.stopStrings());
         Sampler sampler = new Sampler(cfg);
         int maxNew = cfg.maxNewTokens();
