@@ -16,7 +16,7 @@ class LogitsParityTest {
     @ValueSource(strings = {
         "fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/capp-gpt2-tiny",
         "models/stories260K", "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope",
-        "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
+        "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {

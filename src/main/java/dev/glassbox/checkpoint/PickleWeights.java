@@ -1,13 +1,13 @@
 package dev.glassbox.checkpoint;
 
-import dev.glassbox.GlassboxException;
+import dev.glassbox.checkpoint.pickle.TorchPickleCheckpoint;
 import java.nio.file.Path;
 
-/** Opens {@code pytorch_model.bin}; replaced by the restricted pickle reader when it lands. */
+/** Opens {@code pytorch_model.bin} with the restricted reader: data only, never executed. */
 final class PickleWeights {
     private PickleWeights() {}
 
     static TensorSource open(Path bin) {
-        throw new GlassboxException(bin.getFileName() + ": pickle checkpoints are not supported yet; convert to safetensors");
+        return TorchPickleCheckpoint.open(bin);
     }
 }
