@@ -1,0 +1,57 @@
+package dev.glassbox;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Turns what a user wrote after {@code --model} into a checkpoint folder: a folder as is, a
+ * HuggingFace model id through the HuggingFace cache (downloading what is missing), or nothing
+ * for the bundled default model in {@code model-zoo/}.
+ */
+public final class ModelLocator {
+
+    /** The bundled model's folder name under model-zoo/. */
+    public static final String DEFAULT_MODEL = "kjv-gpt2";
+
+    private ModelLocator() {}
+
+    public static Path resolve(String model, String revision, boolean quiet) {
+        if (model == null || model.isBlank()) {
+            return defaultModel();
+        }
+        Path p = Paths.get(model);
+        if (Files.isDirectory(p)) {
+            return p;
+        }
+        if (Files.exists(p)) {
+            throw new GlassboxException(model + ": is a file; --model wants a checkpoint folder or a model id");
+        }
+        Path zoo = modelZoo().resolve(model);
+        if (!model.contains("/") && Files.isDirectory(zoo)) {
+            return zoo;
+        }
+        if (HubAccess.looksLikeModelId(model)) {
+            return HubAccess.resolve(model, revision, quiet);
+        }
+        throw new GlassboxException(model + ": no such checkpoint folder, bundled model or HuggingFace model id");
+    }
+
+    /** The project's model-zoo/ folder: beside the jar's project, or as -Dglassbox.home says. */
+    public static Path modelZoo() {
+        String home = System.getProperty("glassbox.home");
+        if (home != null) {
+            return Paths.get(home, "model-zoo");
+        }
+        return Paths.get("model-zoo");
+    }
+
+    public static Path defaultModel() {
+        Path p = modelZoo().resolve(DEFAULT_MODEL);
+        if (!Files.isDirectory(p)) {
+            throw new GlassboxException(
+                    "no --model given and the bundled model is missing at " + p.toAbsolutePath() + " (give --model DIR)");
+        }
+        return p;
+    }
+}

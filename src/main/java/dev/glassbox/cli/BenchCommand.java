@@ -1,0 +1,70 @@
+package dev.glassbox.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glassbox.LanguageModel;
+import dev.glassbox.bench.Benchmark;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code glassbox bench}: prefill and decode speed, and peak memory. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Prefill time for 128 and 512 tokens, decode tokens/s for 64 new tokens after a 16-token prompt "
+                + "(median of 5 after a warm-up), and peak memory.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Mixin ModelOptions modelOptions;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs per figure (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs must be at least 1, found " + runs);
+        }
+        try (LanguageModel model = modelOptions.load()) {
+            Benchmark.Result r = new Benchmark(model).run(runs);
+            int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+            if (json) {
+                ObjectNode o = Json.object();
+                o.put("prefill_ms_128", r.prefillMs128());
+                putNullable(o, "prefill_ms_512", r.prefillMs512());
+                o.put("decode_tokens_per_s", r.decodeTokensPerS());
+                o.put("peak_rss_mb", r.peakRssMb());
+                o.put("prefill_full_logits_ms_128", r.prefillFullLogitsMs128());
+                putNullable(o, "prefill_full_logits_ms_512", r.prefillFullLogitsMs512());
+                o.put("runs", r.runs());
+                o.put("threads", threads);
+                o.put("model", model.dir().toString());
+                o.put("model_type", model.config().modelType());
+                Json.print(System.out, o, false);
+            } else {
+                System.out.printf("model            %s (%s, %d layers, %d wide)%n", model.dir(), model.config().modelType(),
+                        model.config().numLayers(), model.config().hiddenSize());
+                System.out.printf("threads          %d%n", threads);
+                System.out.printf("prefill 128      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs128(), r.prefillFullLogitsMs128());
+                if (r.prefillMs512() != null) {
+                    System.out.printf("prefill 512      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs512(), r.prefillFullLogitsMs512());
+                } else {
+                    System.out.printf("prefill 512      n/a (context %d)%n", model.config().maxPositions());
+                }
+                System.out.printf("decode           %.1f tokens/s (64 new tokens after 16)%n", r.decodeTokensPerS());
+                System.out.printf("peak RSS         %.0f MB%n", r.peakRssMb());
+            }
+        }
+        return 0;
+    }
+
+    private static void putNullable(ObjectNode o, String key, Double v) {
+        if (v == null) {
+            o.putNull(key);
+        } else {
+            o.put(key, v);
+        }
+    }
+}

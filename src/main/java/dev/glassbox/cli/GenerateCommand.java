@@ -1,0 +1,110 @@
+package dev.glassbox.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glassbox.LanguageModel;
+import dev.glassbox.generate.Alternative;
+import dev.glassbox.generate.GeneratedToken;
+import dev.glassbox.generate.GenerationResult;
+import dev.glassbox.generate.Generator;
+import dev.glassbox.generate.SamplingConfig;
+import dev.glassbox.tokenizer.TextTokenizer;
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code glassbox generate}: continue a prompt, streaming tokens as they come. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate a continuation of a prompt (streams text; --json for one JSON object).")
+public final class GenerateCommand implements Callable<Integer> {
+
+    @Mixin ModelOptions modelOptions;
+    @Mixin InputOptions input;
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--alternatives", paramLabel = "K", defaultValue = "5",
+            description = "Top alternatives recorded per token (default: ${DEFAULT-VALUE}).")
+    int alternatives;
+
+    @Option(names = "--json", description = "Print one JSON object: input_ids, ids, text, tokens (with log-probs and alternatives).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintStream out = System.out;
+        try (LanguageModel model = modelOptions.load()) {
+            long[] ids = input.ids(model);
+            SamplingConfig cfg = sampling.build(model, alternatives);
+            TextTokenizer tok = model.tokenizer();
+            if (!json) {
+                if (input.promptText() != null) {
+                    out.print(input.promptText());
+                } else if (tok != null) {
+                    out.print(tok.decode(ids, true));
+                }
+                out.flush();
+            }
+            GenerationResult res = new Generator(model).generate(ids, cfg, json ? null : t -> stream(out, t, tok), null);
+            if (json) {
+                Json.print(out, toJson(res, tok, cfg), false);
+            } else {
+                out.println();
+                System.err.printf("[%d tokens, stop: %s, prefill %.0f ms, %.1f tokens/s]%n",
+                        res.ids().length, res.stopReason(), res.prefillMs(), res.decodeTokensPerSecond());
+            }
+        }
+        return 0;
+    }
+
+    private static void stream(PrintStream out, GeneratedToken t, TextTokenizer tok) {
+        if (tok != null) {
+            out.print(t.text());
+        } else {
+            out.print((t.step() == 0 ? "" : ",") + t.id());
+        }
+        out.flush();
+    }
+
+    static ObjectNode toJson(GenerationResult res, TextTokenizer tok, SamplingConfig cfg) {
+        ObjectNode o = Json.object();
+        Json.longs(o.putArray("input_ids"), res.inputIds());
+        Json.longs(o.putArray("ids"), res.ids());
+        o.put("text", res.text());
+        o.put("stop_reason", res.stopReason());
+        o.put("sum_logprob", res.sumLogprob());
+        ArrayNode tokens = o.putArray("tokens");
+        for (GeneratedToken t : res.tokens()) {
+            ObjectNode n = tokens.addObject();
+            n.put("id", t.id());
+            n.put("token", t.token());
+            n.put("logprob", t.logprob());
+            n.put("sampled_prob", t.sampledProb());
+            n.put("kept", t.keptCount());
+            ArrayNode alts = n.putArray("alternatives");
+            for (Alternative a : t.alternatives()) {
+                ObjectNode an = alts.addObject();
+                an.put("id", a.tokenId());
+                an.put("token", tok != null && tok.hasToken(a.tokenId()) ? tok.tokenText(a.tokenId()) : null);
+                an.put("logprob", a.logprob());
+                an.put("prob", a.prob());
+            }
+        }
+        ObjectNode s = o.putObject("sampling");
+        s.put("greedy", cfg.greedy());
+        s.put("temperature", cfg.temperature());
+        s.put("top_k", cfg.topK());
+        s.put("top_p", cfg.topP());
+        s.put("min_p", cfg.minP());
+        s.put("repetition_penalty", cfg.repetitionPenalty());
+        if (cfg.seed() != null) {
+            s.put("seed", cfg.seed());
+        }
+        ObjectNode timing = o.putObject("timing");
+        timing.put("prefill_ms", res.prefillMs());
+        timing.put("decode_ms", res.decodeMs());
+        timing.put("decode_tokens_per_s", res.decodeTokensPerSecond());
+        return o;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.glassbox.cli;
+
+import dev.glassbox.GlassboxException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code glassbox}: the command-line tool. Each subcommand is its own class. */
+@Command(
+        name = "glassbox",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "HuggingFace transformer checkpoints as glass boxes: run, generate, score and inspect them on DJL.",
+        subcommands = {
+            GenerateCommand.class,
+            ScoreCommand.class,
+            InitCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code (0 on success); used by tests too. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            // Bad input is one line on stderr and a non-zero exit, never a stack trace.
+            Throwable root = ex;
+            if (root instanceof GlassboxException || root instanceof IllegalArgumentException) {
+                commandLine.getErr().println("glassbox: error: " + oneLine(root.getMessage()));
+                return 2;
+            }
+            Throwable cause = ex;
+            while (cause.getCause() != null && !(cause instanceof GlassboxException)) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof GlassboxException) {
+                commandLine.getErr().println("glassbox: error: " + oneLine(cause.getMessage()));
+                return 2;
+            }
+            commandLine.getErr().println("glassbox: internal error: " + ex + " (please report it; run with -Dglassbox.debug=true for the trace)");
+            if (Boolean.getBoolean("glassbox.debug")) {
+                ex.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(String s) {
+        if (s == null) {
+            return "(no message)";
+        }
+        return s.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    /** The version from the jar's manifest, if packaged. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"glassbox " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
