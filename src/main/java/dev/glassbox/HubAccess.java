@@ -1,16 +1,21 @@
 package dev.glassbox;
 
+import dev.glassbox.hub.HubResolver;
 import java.nio.file.Path;
 
-/** Model ids through the HuggingFace cache; replaced by the hub resolver when it lands. */
+/** Model ids through the HuggingFace cache, honouring HF_HOME, HF_HUB_OFFLINE, HF_TOKEN, HF_ENDPOINT. */
 final class HubAccess {
     private HubAccess() {}
 
     static boolean looksLikeModelId(String s) {
-        return s.matches("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+        return HubResolver.looksLikeModelId(s);
     }
 
     static Path resolve(String id, String revision, boolean quiet) {
-        throw new GlassboxException(id + ": loading by model id is not available yet");
+        HubResolver.Builder b = HubResolver.builderFromEnvironment(System.getenv());
+        if (quiet) {
+            b.quiet(true);
+        }
+        return b.build().resolve(id, revision);
     }
 }
