@@ -14,8 +14,9 @@ public final class Activations {
         switch (a) {
             case GELU_TANH:
                 // GPT-2's gelu_new; DJL's Activation.gelu is the exact erf form, which differs.
-                NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI);
-                return x.mul(0.5f).mul(inner.tanh().add(1f));
+                NDArray cube = x.mul(x).mul(x);
+                NDArray inner = x.add(cube.mul(Constants.of(0.044715f, x))).mul(Constants.of(SQRT_2_OVER_PI, x));
+                return x.mul(Constants.of(0.5f, x)).mul(inner.tanh().add(Constants.of(1f, x)));
             case GELU:
                 return x.getNDArrayInternal().gelu();
             case SILU:

@@ -103,7 +103,7 @@ public final class Attention extends AbstractBlock {
         // Grouped-query attention without copying K and V: the `group` query heads that share a
         // key/value head are stacked along the position axis.
         NDArray qg = group == 1 ? qh : qh.reshape(b, kvHeads, group * t, headDim);
-        NDArray scores = qg.matMul(kh.transpose(0, 1, 3, 2)).mul(scale);
+        NDArray scores = qg.matMul(kh.transpose(0, 1, 3, 2)).mul(Constants.of(scale, qg));
         if (group != 1) {
             scores = scores.reshape(b, heads, t, s);
         }

@@ -60,7 +60,7 @@ public final class Norm extends AbstractBlock {
             case RMS_NORM:
                 return normalizeRms(x).mul(w);
             case RMS_NORM_PLUS_ONE:
-                return normalizeRms(x).mul(w.add(1f));
+                return normalizeRms(x).mul(w.add(Constants.of(1f, w)));
             default:
                 throw new IllegalStateException(kind.toString());
         }
@@ -69,7 +69,7 @@ public final class Norm extends AbstractBlock {
     /** x / √(mean(x²) + ε), the unscaled part of RMSNorm (also used by the logit lens). */
     public NDArray normalizeRms(NDArray x) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.div(variance.add(eps).sqrt());
+        return x.div(variance.add(Constants.of(eps, x)).sqrt());
     }
 
     @Override

@@ -79,7 +79,7 @@ public final class TransformerLM extends AbstractBlock {
             NDManager m = ids.getManager();
             NDArray x = ids.getNDArrayInternal().embedding(ids, embed.getArray(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
             if (config.embeddingScale() != 1.0) {
-                x = x.mul((float) config.embeddingScale());
+                x = x.mul(Constants.of((float) config.embeddingScale(), x));
             }
             x = ctx.hook(HookNames.EMBED, x);
             if (posEmbed != null) {

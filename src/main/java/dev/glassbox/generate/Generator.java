@@ -8,6 +8,7 @@ import dev.glassbox.LanguageModel;
 import dev.glassbox.blocks.ForwardContext;
 import dev.glassbox.blocks.Hooks;
 import dev.glassbox.blocks.KvCache;
+import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.tokenizer.StreamingDecoder;
 import dev.glassbox.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -26,10 +27,22 @@ import java.util.function.Consumer;
  */
 public final class Generator {
 
-    private final LanguageModel model;
+    private final TransformerLM block;
+    private final TextTokenizer tokenizer;
+    private final NDManager manager;
 
     public Generator(LanguageModel model) {
-        this.model = model;
+        this(model.block(), model.tokenizer(), model.manager());
+    }
+
+    /**
+     * @param tokenizer for the text of each token; may be null (ids only)
+     * @param manager the manager each generation's sub-manager hangs from
+     */
+    public Generator(TransformerLM block, TextTokenizer tokenizer, NDManager manager) {
+        this.block = block;
+        this.tokenizer = tokenizer;
+        this.manager = manager;
     }
 
     public GenerationResult generate(long[] promptIds, SamplingConfig cfg) {
@@ -41,89 +54,105 @@ public final class Generator {
      * @param hooks applied to every forward call (prompt and each new token); null for none
      */
     public GenerationResult generate(long[] promptIds, SamplingConfig cfg, Consumer<GeneratedToken> onToken, Hooks hooks) {
+        checkPrompt(promptIds, cfg);
+        int context = block.config().maxPositions();
+        try (NDManager m = manager.newSubManager();
+                KvCache cache = block.newCache(m, 1, Math.min(context, promptIds.length + cfg.maxNewTokens()))) {
+            ForwardContext ctx = new ForwardContext(cache, hooks);
+            if (cfg.maxNewTokens() == 0) {
+                return new GenerationResult(promptIds.clone(), new long[0], "", List.of(), "max_new_tokens", 0, 0);
+            }
+            long t0 = System.nanoTime();
+            float[] logits = step(m, promptIds, ctx);
+            double prefillMs = (System.nanoTime() - t0) / 1e6;
+            return continueFrom(m, ctx, promptIds, logits, cfg, onToken, prefillMs);
+        }
+    }
+
+    /** Checks what a generation is given; a clear error for an empty or over-long prompt. */
+    public void checkPrompt(long[] promptIds, SamplingConfig cfg) {
         cfg.validate();
         if (promptIds.length == 0) {
             throw new GlassboxException("the prompt is empty: give at least one token");
         }
-        int context = model.config().maxPositions();
+        int context = block.config().maxPositions();
         if (promptIds.length > context) {
             throw new GlassboxException(
                     "the prompt has " + promptIds.length + " tokens but the model's context is " + context + " tokens");
         }
-        TextTokenizer tok = model.tokenizer();
+    }
+
+    /**
+     * The decode loop, after the prompt has run: {@code logits} are the last prompt position's,
+     * and {@code ctx}'s cache holds the prompt. Used by {@link #generate} and by the DJL
+     * translator, whose predictor ran the prompt.
+     */
+    public GenerationResult continueFrom(
+            NDManager m, ForwardContext ctx, long[] promptIds, float[] logits, SamplingConfig cfg,
+            Consumer<GeneratedToken> onToken, double prefillMs) {
+        KvCache cache = ctx.cache();
+        int context = block.config().maxPositions();
+        TextTokenizer tok = tokenizer;
         // Special tokens (BOS, EOS) are left out of the text, as transformers' pipelines do; ids keep them.
         StreamingDecoder stream = tok == null ? null : new StreamingDecoder(tok, promptIds, true);
         StopChecker stops = new StopChecker(cfg.stopStrings());
         Sampler sampler = new Sampler(cfg);
         int maxNew = cfg.maxNewTokens();
-        long[] context_ = Arrays.copyOf(promptIds, promptIds.length + maxNew);
+        long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNew);
         int len = promptIds.length;
         List<GeneratedToken> tokens = new ArrayList<>();
         StringBuilder text = new StringBuilder();
+        int released = 0; // characters of text handed to the stream so far
         String stopReason = "max_new_tokens";
-        double prefillMs = 0;
-        long decodeStart = 0;
-        try (NDManager m = model.manager().newSubManager();
-                KvCache cache = model.newCache(m, Math.min(context, promptIds.length + maxNew))) {
-            ForwardContext ctx = new ForwardContext(cache, hooks);
-            if (maxNew == 0) {
-                return new GenerationResult(promptIds.clone(), new long[0], "", tokens, stopReason, 0, 0);
+        long decodeStart = System.nanoTime();
+        for (int step = 0; step < maxNew; step++) {
+            Choice c = sampler.choose(logits, Arrays.copyOf(seq, len));
+            long id = c.tokenId();
+            seq[len++] = id;
+            text.append(stream == null ? "" : stream.push(id));
+            boolean eos = cfg.stopAtEos() && cfg.isEos(id);
+            boolean last = eos || step == maxNew - 1 || cache.length() >= context;
+            var hit = stops.isEmpty() ? java.util.Optional.<StopChecker.Stop>empty() : stops.find(text.toString());
+            if (hit.isPresent()) {
+                text.setLength(hit.get().index());
             }
-            long t0 = System.nanoTime();
-            float[] logits = step(m, promptIds, ctx);
-            prefillMs = (System.nanoTime() - t0) / 1e6;
-            decodeStart = System.nanoTime();
-            for (int step = 0; step < maxNew; step++) {
-                Choice c = sampler.choose(logits, Arrays.copyOf(context_, len));
-                long id = c.tokenId();
-                context_[len++] = id;
-                String piece = stream == null ? "" : stream.push(id);
-                String tokenText = tok == null || !tok.hasToken(id) ? null : tok.tokenText(id);
-                boolean eos = cfg.stopAtEos() && cfg.isEos(id);
-                text.append(piece);
-                boolean stopped = false;
-                if (!stops.isEmpty()) {
-                    var hit = stops.find(text.toString());
-                    if (hit.isPresent()) {
-                        String cut = hit.get().cut(text.toString());
-                        piece = piece.substring(0, Math.max(0, piece.length() - (text.length() - cut.length())));
-                        text.setLength(cut.length());
-                        stopped = true;
-                    }
-                }
-                GeneratedToken g = new GeneratedToken(
-                        step, id, tokenText, piece, c.logprob(), c.processedProb(), c.alternatives(), c.keptCount());
-                tokens.add(g);
-                if (onToken != null) {
-                    onToken.accept(g);
-                }
-                if (stopped) {
-                    stopReason = "stop_string";
-                    break;
-                }
-                if (eos) {
-                    stopReason = "eos";
-                    break;
-                }
-                if (step == maxNew - 1) {
-                    break;
-                }
-                if (cache.length() >= context) {
-                    stopReason = "context_full";
-                    break;
-                }
-                logits = step(m, new long[] {id}, ctx);
+            // Hold back text that might be the start of a stop string until it is decided.
+            int safe = hit.isPresent() || last ? text.length() : Math.max(released, stops.safeLength(text.toString()));
+            String piece = text.substring(released, safe);
+            released = safe;
+            String tokenText = tok == null || !tok.hasToken(id) ? null : tok.tokenText(id);
+            GeneratedToken g = new GeneratedToken(
+                    step, id, tokenText, piece, c.logprob(), c.processedProb(), c.alternatives(), c.keptCount());
+            tokens.add(g);
+            if (onToken != null) {
+                onToken.accept(g);
             }
+            if (hit.isPresent()) {
+                stopReason = "stop_string";
+                break;
+            }
+            if (eos) {
+                stopReason = "eos";
+                break;
+            }
+            if (step == maxNew - 1) {
+                break;
+            }
+            if (cache.length() >= context) {
+                stopReason = "context_full";
+                break;
+            }
+            logits = step(m, new long[] {id}, ctx);
         }
         double decodeMs = (System.nanoTime() - decodeStart) / 1e6;
-        long[] newIds = Arrays.copyOfRange(context_, promptIds.length, len);
+        long[] newIds = Arrays.copyOfRange(seq, promptIds.length, len);
         return new GenerationResult(promptIds.clone(), newIds, text.toString(), tokens, stopReason, prefillMs, decodeMs);
     }
 
     /** One forward call on the cache; returns the last position's logits and frees the rest. */
     private float[] step(NDManager m, long[] ids, ForwardContext ctx) {
         try (NDArray x = m.create(ids, new Shape(1, ids.length));
-                NDArray logits = model.block().forward(x, ctx, false)) {
+                NDArray logits = block.forward(x, ctx, false)) {
             return logits.toFloatArray();
         }
     }
