@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
             InitCommand.class,
             BenchCommand.class,
+            ModelsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
