@@ -46,6 +46,17 @@ public final class HookNames {
         return "blocks." + layer + "." + suffix;
     }
 
+    /**
+     * The activation transformers reports as {@code hidden_states[i]}: the embeddings for 0, the
+     * output of block i−1 after that, and for the last (i = layers) the final norm's output.
+     */
+    public static String hiddenState(int i, int layers) {
+        if (i == 0) {
+            return block(0, "resid_pre");
+        }
+        return i == layers ? LN_FINAL : block(i - 1, "resid_post");
+    }
+
     /** Every hook name of a model with {@code layers} layers, in forward order. */
     public static List<String> all(int layers, boolean learnedPositions, boolean rotary, boolean gated) {
         List<String> names = new ArrayList<>();

@@ -39,11 +39,9 @@ public final class Scoring {
         int vocab = model.config().vocabSize();
         Set<String> wanted = new HashSet<>();
         if (hidden) {
-            wanted.add(HookNames.block(0, "resid_pre"));
-            for (int l = 0; l < layers - 1; l++) {
-                wanted.add(HookNames.block(l, "resid_post"));
+            for (int i = 0; i <= layers; i++) {
+                wanted.add(HookNames.hiddenState(i, layers));
             }
-            wanted.add(HookNames.LN_FINAL);
         }
         String pattern = HookNames.block(layers - 1, "attn.pattern");
         if (attention) {
@@ -60,9 +58,7 @@ public final class Scoring {
             if (hidden) {
                 hiddenStates = new float[layers + 1][];
                 for (int i = 0; i <= layers; i++) {
-                    String name = i == 0 ? HookNames.block(0, "resid_pre")
-                            : i == layers ? HookNames.LN_FINAL : HookNames.block(i - 1, "resid_post");
-                    float[] all = cache.floats(name);
+                    float[] all = cache.floats(HookNames.hiddenState(i, layers));
                     hiddenStates[i] = java.util.Arrays.copyOfRange(all, (t - 1) * d, t * d);
                 }
             }
