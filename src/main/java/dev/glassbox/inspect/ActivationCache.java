@@ -14,8 +14,18 @@ import java.util.function.Predicate;
 /**
  * Records activations by hook name during a forward pass, as TransformerLens's run_with_cache
  * does. Each recorded array is a copy held in the cache's own NDManager (native memory), so it
- * outlives the forward call; close the cache to free it. Restrict what is kept with a filter: a
- * GPT-2-small forward over 128 tokens keeps about 130 MB when everything is cached.
+ * outlives the forward call; close the cache to free it. Restrict what is kept with a filter.
+ *
+ * <p>What a full cache costs: every activation of {@link dev.glassbox.blocks.HookNames} once, in
+ * float32. Per layer that is eleven [T, D] arrays (resid_pre, ln1, q, k, v, z, attn.out,
+ * resid_mid, ln2, mlp.out, resid_post), two [H, T, T] (scores, pattern) and two [T, I] (mlp.pre,
+ * mlp.post); plus the embeddings, the final norm and the logits [T, V]. Measured with
+ * {@link #bytes()} on a GPT-2-small-shaped checkpoint (12 layers, D 768, 12 heads, V 50257) with
+ * a 128-token prompt: 135,438,848 bytes (135 MB), of which the logits are 25.7 MB; the
+ * attention arrays grow with T², so 1024 tokens would need about 2.1 GB. Caching only the names
+ * an analysis reads ({@link #of}) is the remedy: {@link Journey} keeps 88,646,144 bytes (89 MB)
+ * for the same prompt, {@link LogitLens} only the L + 1 residual streams (5.1 MB).
+ * (Reproduce with {@code CacheMemoryTest}, {@code -Dglassbox.measureCacheDir=/tmp/gpt2}.)
  */
 public final class ActivationCache implements Hooks, AutoCloseable {
 

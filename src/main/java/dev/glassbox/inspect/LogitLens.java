@@ -2,6 +2,7 @@ package dev.glassbox.inspect;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.blocks.HookNames;
 import dev.glassbox.blocks.TransformerLM;
@@ -123,6 +124,16 @@ public final class LogitLens {
         try (NDScope scope = new NDScope()) {
             NDArray logits = block.project(block.finalNorm().apply(resid));
             return Vectors.rows(logits.toFloatArray(), model.config().vocabSize());
+        }
+    }
+
+    /** The lens logits of one stage at one position, [V]; cheaper than {@link #stageLogits}. */
+    public static float[] stageLogitsAt(LanguageModel model, ActivationCache cache, int stage, int position) {
+        TransformerLM block = model.block();
+        NDArray resid = cache.get(stageHook(stage));
+        try (NDScope scope = new NDScope()) {
+            NDArray row = resid.get(new NDIndex(":, {}:{}", position, position + 1));
+            return block.project(block.finalNorm().apply(row)).toFloatArray();
         }
     }
 }
