@@ -30,8 +30,9 @@ import picocli.CommandLine.Option;
  * report shows ({@link Journey#hookNames}); see {@link Journey} for what that costs.
  */
 @Command(name = "journey", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Follow the next token through the model: ids, embedding, every layer's attention and MLP,",
-            "final norm, logits, softmax and the decoding choice; repeated for --steps generated tokens."})
+        description = "Follow the predicted token through the model stage by stage (ids, embedding, each layer's "
+                + "attention and MLP, final norm, logits, softmax, decoding choice), for --steps generated tokens; "
+                + "text, JSON or one self-contained HTML page.")
 public final class JourneyCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
