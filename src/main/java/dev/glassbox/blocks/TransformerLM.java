@@ -91,7 +91,8 @@ public final class TransformerLM extends AbstractBlock {
             if (config.rope() != null) {
                 float[][] cs = config.rope().cosSin(past, t);
                 Shape s = new Shape(1, t, 1, config.rope().rotaryDim());
-                cosSin = new NDArray[] {m.create(cs[0], s), m.create(cs[1], s)};
+                // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
+                cosSin = new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
             }
             NDArray mask = causalMask(m, past, t);
             for (DecoderLayer layer : layers) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InitCommand.class,
             BenchCommand.class,
             ModelsCommand.class,
+            TrainCommand.class,
             JourneyCommand.class,
             CommandLine.HelpCommand.class
         })
