@@ -10,7 +10,9 @@
 # Then `bash notebooks/run-all.sh` executes every notebook.
 #
 # Environment: GLASSBOX_KERNEL_JAVA_HOME picks the JDK for the kernel (21 or newer);
-# GLASSBOX_KERNEL_HEAP its heap (default 2g; PyTorch's own memory lives outside the heap).
+# GLASSBOX_KERNEL_HEAP its heap (default 2g; PyTorch's own memory lives outside the heap);
+# GLASSBOX_KERNEL_THREADS PyTorch's threads (default 1: the notebooks' models are small, and on a
+# shared two-core machine a second spinning OpenMP thread made them up to 30 times slower).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -86,6 +88,8 @@ cat > "$KDIR/kernel.json" <<EOF
     "-Xmx${GLASSBOX_KERNEL_HEAP:-2g}",
     "-Djava.awt.headless=true",
     "-Dai.djl.offline=true",
+    "-Dai.djl.pytorch.num_threads=${GLASSBOX_KERNEL_THREADS:-1}",
+    "-Dai.djl.pytorch.num_interop_threads=1",
     "--enable-native-access=ALL-UNNAMED",
     "-cp", "$JAR:$KDIR/classes",
     "GlassboxKernel",
@@ -98,7 +102,8 @@ cat > "$KDIR/kernel.json" <<EOF
     "RJK_COMPILER_OPTIONS": "",
     "RJK_INIT_SCRIPT": "",
     "RJK_TIMEOUT_MILLIS": "-1",
-    "RJK_MIMA_CACHE": "$KDIR/mima_cache"
+    "RJK_MIMA_CACHE": "$KDIR/mima_cache",
+    "OMP_NUM_THREADS": "${GLASSBOX_KERNEL_THREADS:-1}"
   }
 }
 EOF
