@@ -53,7 +53,7 @@ for nb in "${notebooks[@]}"; do
     rc=$?
     echo "run-all: FAILED $name ($(( $(date +%s) - t0 )) s, exit $rc$([ $rc = 124 ] && echo ': timed out'))"
     # The failing cell and its error, without the Python traceback around them.
-    sed -n '/An error occurred while executing the following cell/,$p' "$log" | head -n 80 | sed 's/^/    /'
+    sed -n '/An error occurred while executing the following cell/,$p' "$log" | head -n 80 | sed 's/\x1b\[[0-9;]*m//g; s/^/    /'
     [ -s "$log" ] && ! grep -q "An error occurred while executing" "$log" && tail -n 40 "$log" | sed 's/^/    /'
     failed+=("$name")
   fi

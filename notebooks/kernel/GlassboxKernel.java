@@ -31,7 +31,9 @@ import org.rapaio.jupyter.kernel.core.Transform;
  *       one that ended that way is replaced by a new one with the flag set before it starts.
  * </ol>
  *
- * <p>Also turns the kernel's INFO logging (every message it handles, on stderr) down to warnings.
+ * <p>Also turns the kernel's INFO logging (every message it handles, on stderr) down to warnings,
+ * and ends the kernel when the process that started it (Jupyter, nbconvert) is gone, so that a
+ * killed or timed-out run leaves no kernel behind.
  */
 public final class GlassboxKernel {
 
@@ -55,6 +57,7 @@ public final class GlassboxKernel {
             stderr.println("glassbox-kernel: thread " + t.getName() + " died:");
             e.printStackTrace(stderr);
         });
+        exitWithParent();
         String json = Files.readString(Path.of(args[0]));
         ConnectionProperties props = Transform.fromJson(json, ConnectionProperties.class);
         Channels channels = new Channels(props);
@@ -102,6 +105,25 @@ public final class GlassboxKernel {
         fresh.start();
         if (System.getenv("GLASSBOX_KERNEL_DEBUG") != null) {
             stderr.println("glassbox-kernel: restarted the " + channel.getClass().getSimpleName() + " loop thread");
+        }
+    }
+
+    /** Halts this JVM when the Jupyter process that launched it exits (JPY_PARENT_PID, else the parent). */
+    private static void exitWithParent() {
+        ProcessHandle parent = null;
+        try {
+            String pid = System.getenv("JPY_PARENT_PID");
+            if (pid != null) {
+                parent = ProcessHandle.of(Long.parseLong(pid.trim())).orElse(null);
+            }
+        } catch (NumberFormatException e) {
+            // fall back to the OS parent
+        }
+        if (parent == null) {
+            parent = ProcessHandle.current().parent().orElse(null);
+        }
+        if (parent != null && parent.pid() > 1) {
+            parent.onExit().thenRun(() -> Runtime.getRuntime().halt(0));
         }
     }
 
