@@ -35,19 +35,18 @@ as_root() {
 }
 
 # --- 1. Jupyter and fonts (Debian packages) ------------------------------------------------------
+# Jupyter's command-line tools; fontconfig, a font and FreeType for the text in the Java2D plots.
 need=()
-if [ ! -x /usr/bin/jupyter-nbconvert ] || ! /usr/bin/python3 -c 'import nbconvert, nbclient, jupyter_client' 2>/dev/null; then
-  need+=(jupyter-nbconvert jupyter-client python3-nbclient)
-fi
-if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -1)" ]; then
-  need+=(fontconfig fonts-dejavu-core)   # Java2D draws the plots' text with system fonts
-fi
+for pkg in jupyter-nbconvert jupyter-client python3-nbclient fontconfig fonts-dejavu-core libfreetype6; do
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
   as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+/usr/bin/python3 -c 'import nbconvert, nbclient, jupyter_client' || die "Jupyter's Python packages do not import"
 JUPYTER=/usr/bin/jupyter
 
 # --- 2. A JDK 21+ for the kernel ------------------------------------------------------------------
