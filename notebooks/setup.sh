@@ -50,7 +50,9 @@ fi
 JUPYTER=/usr/bin/jupyter
 
 # --- 2. A JDK 21+ for the kernel ------------------------------------------------------------------
-java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -1; }
+# The whole output is captured before it is parsed: a pipe into `head` can fail under pipefail.
+java_major() { local props; props="$("$1/bin/java" -XshowSettings:properties -version 2>&1 || true)"
+               sed -n 's/^ *java.specification.version = //p' <<<"$props" | sed -n 1p; }
 KJAVA=""
 for cand in ${GLASSBOX_KERNEL_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk* \
             /usr/lib/jvm/*-2[1-9]* /usr/lib/jvm/* ${JAVA_HOME:-}; do
