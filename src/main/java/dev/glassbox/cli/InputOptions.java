@@ -17,7 +17,7 @@ public final class InputOptions {
         List<Long> ids;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "1", heading = "Input (one of):%n")
     Either input;
 
     /** The ids to run; a clear error for an empty prompt or ids outside the vocabulary. */

@@ -42,16 +42,13 @@ final class Gpt2BpeJson {
         JsonNode config = readOptionalJson(dir.resolve("tokenizer_config.json"));
         JsonNode specialMap = readOptionalJson(dir.resolve("special_tokens_map.json"));
 
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
+        ObjectNode root = ByteLevelBpeJson.root();
         ArrayNode added = addedTokens(vocab, config, specialMap);
         root.set("added_tokens", added);
         root.putNull("normalizer");
         // add_prefix_space comes from the slow tokenizer's config (GPT-2: false).
         boolean prefixSpace = config.path("add_prefix_space").asBoolean(false);
-        root.set("pre_tokenizer", byteLevel(prefixSpace, true));
+        root.set("pre_tokenizer", ByteLevelBpeJson.byteLevel(prefixSpace, true));
         // GPT2Converter's ByteLevel post-processor adds no tokens (it only trims offsets); a config
         // with add_bos_token (e.g. OPT) makes GPT2Tokenizer put BOS before each sequence instead.
         String bos = tokenContent(config.path("bos_token"));
@@ -62,31 +59,12 @@ final class Gpt2BpeJson {
         if (config.path("add_bos_token").asBoolean(false) && bosId != null) {
             root.set("post_processor", bosTemplate(bos, bosId.asLong()));
         } else {
-            root.set("post_processor", byteLevel(true, false));
+            root.set("post_processor", ByteLevelBpeJson.byteLevel(true, false));
         }
-        root.set("decoder", byteLevel(true, true));
+        root.set("decoder", ByteLevelBpeJson.byteLevel(true, true));
 
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("continuing_subword_prefix", "");
-        model.put("end_of_word_suffix", "");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
-        model.set("vocab", vocab);
-        model.set("merges", merges(mergesFile));
+        root.set("model", ByteLevelBpeJson.bpeModel(vocab, merges(mergesFile)));
         return root;
-    }
-
-    private static ObjectNode byteLevel(boolean addPrefixSpace, boolean trimOffsets) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("type", "ByteLevel");
-        n.put("add_prefix_space", addPrefixSpace);
-        n.put("trim_offsets", trimOffsets);
-        n.put("use_regex", true);
-        return n;
     }
 
     /** TemplateProcessing for "BOS A" and "BOS A BOS B", as GPT2Tokenizer builds them. */

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glassbox.tokenizer.ByteLevelBpeJson;
 import dev.glassbox.GlassboxException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -201,11 +203,7 @@ public final class BpeTokenizer {
 
     /** The tokenizer.json document, in the layout HuggingFace tokenizers writes for GPT-2. */
     public ObjectNode toJson() {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode root = json.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
+        ObjectNode root = ByteLevelBpeJson.root();
         ArrayNode added = root.putArray("added_tokens");
         for (String s : specials) {
             ObjectNode a = added.addObject();
@@ -218,38 +216,21 @@ public final class BpeTokenizer {
             a.put("special", true);
         }
         root.putNull("normalizer");
-        root.set("pre_tokenizer", byteLevel(json, false, true));
-        root.set("post_processor", byteLevel(json, true, false));
-        root.set("decoder", byteLevel(json, true, true));
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("continuing_subword_prefix", "");
-        model.put("end_of_word_suffix", "");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        model.put("ignore_merges", false);
-        ObjectNode vocab = model.putObject("vocab");
+        root.set("pre_tokenizer", ByteLevelBpeJson.byteLevel(false, true));
+        root.set("post_processor", ByteLevelBpeJson.byteLevel(true, false));
+        root.set("decoder", ByteLevelBpeJson.byteLevel(true, true));
+        ObjectNode vocab = JsonNodeFactory.instance.objectNode();
         for (int i = 0; i < tokens.size(); i++) {
             vocab.put(tokens.get(i), i);
         }
-        ArrayNode mergeList = model.putArray("merges");
+        ArrayNode mergeList = JsonNodeFactory.instance.arrayNode();
         for (int[] m : merges) {
             ArrayNode pair = mergeList.addArray();
             pair.add(tokens.get(m[0]));
             pair.add(tokens.get(m[1]));
         }
+        root.set("model", ByteLevelBpeJson.bpeModel(vocab, mergeList));
         return root;
-    }
-
-    private static ObjectNode byteLevel(ObjectMapper json, boolean addPrefixSpace, boolean trimOffsets) {
-        ObjectNode n = json.createObjectNode();
-        n.put("type", "ByteLevel");
-        n.put("add_prefix_space", addPrefixSpace);
-        n.put("trim_offsets", trimOffsets);
-        n.put("use_regex", true);
-        return n;
     }
 
     /**
