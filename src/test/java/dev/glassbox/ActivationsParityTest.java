@@ -22,7 +22,8 @@ class ActivationsParityTest {
     @ValueSource(strings = {
         "fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/capp-gpt2-tiny", "models/stories260K",
         "fixtures/llama-gqa", "fixtures/llama31-rope", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
-        "fixtures/phi3-tiny", "fixtures/gemma-tiny"
+        "fixtures/phi3-tiny", "fixtures/gemma-tiny",
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
     })
     void hiddenStatesAndAttentionMatch(String dir) {
         JsonNode ref = Reference.reference(dir);

@@ -21,7 +21,8 @@ class GenerationParityTest {
         "fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/capp-gpt2-tiny", "models/stories260K",
         "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope", "fixtures/llama-bf16",
         "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny", "fixtures/phi3-tiny",
-        "fixtures/gemma-tiny"
+        "fixtures/gemma-tiny",
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
     })
     void greedyIdsAndStepLogprobsMatch(String dir) {
         JsonNode ref = Reference.reference(dir);
@@ -49,7 +50,8 @@ class GenerationParityTest {
 
     @Test
     void kvCacheEqualsRecomputation() {
-        for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny"}) {
+        for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny",
+                "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
                 long[] prompt = Reference.longs(Reference.reference(dir).get("results").get(0).get("input_ids"));
                 SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(12).build();

@@ -17,7 +17,8 @@ class LogitsParityTest {
         "fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/capp-gpt2-tiny",
         "models/stories260K", "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope",
         "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
-        "fixtures/phi3-tiny", "fixtures/gemma-tiny"
+        "fixtures/phi3-tiny", "fixtures/gemma-tiny",
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {
         JsonNode ref = Reference.reference(dir);

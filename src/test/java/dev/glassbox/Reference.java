@@ -21,7 +21,17 @@ public final class Reference {
         return p;
     }
 
+    /** Checkpoints made in this repository (see fixtures/make_gptneox_fixtures.py there). */
+    public static final String LOCAL = "glassbox-fixtures/";
+
+    /**
+     * A checkpoint folder: {@code glassbox-fixtures/NAME} is src/test/resources/fixtures/NAME (for
+     * architectures ../shared has no checkpoint of), anything else is relative to ../shared.
+     */
     public static Path model(String relative) {
+        if (relative.startsWith(LOCAL)) {
+            return Paths.get("src", "test", "resources", "fixtures", relative.substring(LOCAL.length()));
+        }
         return shared().resolve(relative);
     }
 

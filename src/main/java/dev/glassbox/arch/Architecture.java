@@ -23,6 +23,7 @@ public abstract class Architecture {
         register(new Llama("qwen2"));
         register(new Phi3());
         register(new Gemma());
+        register(new GptNeoX());
     }
 
     private static void register(Architecture a) {

@@ -24,6 +24,7 @@ public final class Attention extends AbstractBlock {
     private final int headDim;
     private final float scale;
     private final boolean rotary;
+    private final boolean qkvInterleaved;
     private final Linear qkv;
     private final Linear q;
     private final Linear k;
@@ -31,8 +32,13 @@ public final class Attention extends AbstractBlock {
     private final Linear o;
     private final String prefix;
 
-    public Attention(ModelConfig cfg, LayerNames n, int layer, boolean inputMajor) {
+    /**
+     * @param inputMajor linear weights stored [in, out] (GPT-2's Conv1D)
+     * @param qkvInterleaved the fused qkv output is [head][q|k|v][d] (GPT-NeoX), not [q|k|v][head][d]
+     */
+    public Attention(ModelConfig cfg, LayerNames n, int layer, boolean inputMajor, boolean qkvInterleaved) {
         this.layer = layer;
+        this.qkvInterleaved = qkvInterleaved;
         this.heads = cfg.numHeads();
         this.kvHeads = cfg.numKvHeads();
         this.headDim = cfg.headDim();
@@ -72,7 +78,13 @@ public final class Attention extends AbstractBlock {
         NDArray qs;
         NDArray ks;
         NDArray vs;
-        if (qkv != null) {
+        if (qkv != null && qkvInterleaved) {
+            // GPT-NeoX: each head's q, k and v sit side by side (no grouped heads there)
+            NDList parts = qkv.apply(x).reshape(b, t, heads, 3L * headDim).split(3, 3);
+            qs = parts.get(0);
+            ks = parts.get(1);
+            vs = parts.get(2);
+        } else if (qkv != null) {
             NDList parts = qkv.apply(x).split(new long[] {(long) heads * headDim, (long) (heads + kvHeads) * headDim}, 2);
             qs = parts.get(0);
             ks = parts.get(1);
@@ -119,9 +131,17 @@ public final class Attention extends AbstractBlock {
         return o.apply(z.reshape(b, t, (long) heads * headDim));
     }
 
-    /** HuggingFace's rotate_half convention: x·cos + [-x₂, x₁]·sin on each head. */
+    /**
+     * HuggingFace's rotate_half convention: x·cos + [-x₂, x₁]·sin on each head. With partial rotary
+     * (GPT-NeoX's rotary_pct) only the first rotary dimensions turn; the rest pass through.
+     */
     static NDArray rotate(NDArray x, NDArray[] cosSin) {
         long d = x.getShape().get(3);
+        long r = cosSin[0].getShape().get(3);
+        if (r < d) {
+            NDArray turned = rotate(x.get(new NDIndex("..., :{}", r)), cosSin);
+            return NDArrays.concat(new NDList(turned, x.get(new NDIndex("..., {}:", r))), -1);
+        }
         long half = d / 2;
         NDArray x1 = x.get(new NDIndex("..., :{}", half));
         NDArray x2 = x.get(new NDIndex("..., {}:", half));

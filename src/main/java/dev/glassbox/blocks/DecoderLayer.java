@@ -9,7 +9,10 @@ import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
 
-/** One pre-norm transformer layer: x + attn(norm1(x)), then + mlp(norm2(·)). */
+/**
+ * One pre-norm transformer layer: x + attn(norm1(x)), then + mlp(norm2(·)); with a parallel
+ * residual (GPT-NeoX) both read the layer's input: x + attn(norm1(x)) + mlp(norm2(x)).
+ */
 public final class DecoderLayer extends AbstractBlock {
 
     private final int index;
@@ -18,13 +21,19 @@ public final class DecoderLayer extends AbstractBlock {
     private final Norm norm2;
     private final Mlp mlp;
     private final String prefix;
+    private final boolean parallelResidual;
 
-    public DecoderLayer(ModelConfig cfg, LayerNames n, int index, boolean inputMajor) {
+    /**
+     * @param inputMajor linear weights stored [in, out] (GPT-2's Conv1D)
+     * @param qkvInterleaved the fused qkv projection is laid out per head (GPT-NeoX)
+     */
+    public DecoderLayer(ModelConfig cfg, LayerNames n, int index, boolean inputMajor, boolean qkvInterleaved) {
         this.index = index;
+        this.parallelResidual = cfg.parallelResidual();
         this.prefix = "blocks." + index + ".";
         int d = cfg.hiddenSize();
         norm1 = addChildBlock("norm1", new Norm(cfg.norm(), n.norm1Weight(), n.norm1Bias(), d, cfg.normEps()));
-        attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor));
+        attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor, qkvInterleaved));
         norm2 = addChildBlock("norm2", new Norm(cfg.norm(), n.norm2Weight(), n.norm2Bias(), d, cfg.normEps()));
         mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
     }
@@ -33,14 +42,20 @@ public final class DecoderLayer extends AbstractBlock {
         x = ctx.hook(prefix + "resid_pre", x);
         NDArray a = ctx.hook(prefix + "ln1", norm1.apply(x));
         NDArray attnOut = ctx.hook(prefix + "attn.out", attention.forward(a, cosSin, mask, ctx));
+        // resid_mid is the stream after attention writes to it; a parallel MLP reads resid_pre.
         NDArray mid = ctx.hook(prefix + "resid_mid", x.add(attnOut));
-        NDArray m = ctx.hook(prefix + "ln2", norm2.apply(mid));
+        NDArray m = ctx.hook(prefix + "ln2", norm2.apply(parallelResidual ? x : mid));
         NDArray mlpOut = ctx.hook(prefix + "mlp.out", mlp.forward(m, ctx));
         return ctx.hook(prefix + "resid_post", mid.add(mlpOut));
     }
 
     public int index() {
         return index;
+    }
+
+    /** True when attention and MLP both read the layer's input (GPT-NeoX's use_parallel_residual). */
+    public boolean parallelResidual() {
+        return parallelResidual;
     }
 
     public Norm norm1() {

@@ -45,7 +45,7 @@ public final class TransformerLM extends AbstractBlock {
                 : null;
         boolean inputMajor = arch.weightsStoredInputMajor();
         for (int l = 0; l < cfg.numLayers(); l++) {
-            layers.add(addChildBlock("layer" + l, new DecoderLayer(cfg, arch.layer(l, cfg), l, inputMajor)));
+            layers.add(addChildBlock("layer" + l, new DecoderLayer(cfg, arch.layer(l, cfg), l, inputMajor, arch.qkvInterleavedPerHead())));
         }
         finalNorm = addChildBlock("norm", new Norm(cfg.norm(), arch.finalNormWeight(), arch.finalNormBias(), cfg.hiddenSize(), cfg.normEps()));
         lmHead = cfg.tieWordEmbeddings()

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LogitAttributionTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/stories260K", "fixtures/llama-gqa", "fixtures/gemma-tiny"})
+    @ValueSource(strings = {"fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/stories260K", "fixtures/llama-gqa", "fixtures/gemma-tiny",
+        "glassbox-fixtures/gptneox-tiny"})
     void termsSumToTheLogit(String dir) {
         JsonNode r = Reference.reference(dir).get("results").get(1);
         long[] ids = Reference.longs(r.get("input_ids"));
