@@ -141,6 +141,14 @@ public abstract class Architecture {
         return a;
     }
 
+    /** hidden / heads, or a clear error naming the config's own keys when it does not divide. */
+    static int headDim(int hidden, String hiddenKey, int heads, String headsKey, String file) {
+        if (hidden % heads != 0) {
+            throw new GlassboxException(file + ": " + hiddenKey + " " + hidden + " is not divisible by " + headsKey + " " + heads);
+        }
+        return hidden / heads;
+    }
+
     static void checkHeads(int hidden, int heads, int kvHeads, String file) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new GlassboxException(

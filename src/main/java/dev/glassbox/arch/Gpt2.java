@@ -1,7 +1,6 @@
 package dev.glassbox.arch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.glassbox.GlassboxException;
 import java.util.List;
 
 /**
@@ -22,9 +21,7 @@ final class Gpt2 extends Architecture {
         int hidden = requireInt(c, "n_embd", file);
         int layers = requireInt(c, "n_layer", file);
         int heads = requireInt(c, "n_head", file);
-        if (hidden % heads != 0) {
-            throw new GlassboxException(file + ": n_embd " + hidden + " is not divisible by n_head " + heads);
-        }
+        int headDim = headDim(hidden, "n_embd", heads, "n_head", file);
         Integer inner = optInt(c, "n_inner");
         int positions = requireInt(c, "n_positions", file);
         return new ModelConfig(
@@ -34,7 +31,7 @@ final class Gpt2 extends Architecture {
                 layers,
                 heads,
                 heads,
-                hidden / heads,
+                headDim,
                 inner == null ? 4 * hidden : inner,
                 positions,
                 ModelConfig.NormKind.LAYER_NORM,

@@ -23,10 +23,7 @@ final class GptNeoX extends Architecture {
     public ModelConfig parseConfig(JsonNode c, String file) {
         int hidden = requireInt(c, "hidden_size", file);
         int heads = requireInt(c, "num_attention_heads", file);
-        if (hidden % heads != 0) {
-            throw new GlassboxException(file + ": hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
-        }
-        int headDim = hidden / heads;
+        int headDim = headDim(hidden, "hidden_size", heads, "num_attention_heads", file);
         int positions = requireInt(c, "max_position_embeddings", file);
         // transformers 5 moved rotary settings into rope_parameters; hub checkpoints use the old keys.
         JsonNode rp = c.path("rope_parameters");
@@ -41,9 +38,7 @@ final class GptNeoX extends Architecture {
             throw new GlassboxException(file + ": rope_parameters.rope_type '" + rp.get("rope_type").asText()
                     + "' is not supported for gpt_neox (supported: default)");
         }
-        Rope r = Rope.fromConfig(c, rotaryDim, positions, file);
-        Rope rope = new Rope(theta, rotaryDim, r.scaling(), r.factor(), r.originalMaxPositions(),
-                r.lowFreqFactor(), r.highFreqFactor());
+        Rope rope = Rope.fromConfig(c, theta, rotaryDim, positions, file);
         return new ModelConfig(
                 "gpt_neox",
                 requireInt(c, "vocab_size", file),

@@ -26,7 +26,11 @@ public record Rope(
 
     /** Reads {@code rope_theta} and {@code rope_scaling} from a config. */
     public static Rope fromConfig(JsonNode cfg, int rotaryDim, int maxPositions, String file) {
-        double theta = cfg.path("rope_theta").asDouble(10000.0);
+        return fromConfig(cfg, cfg.path("rope_theta").asDouble(10000.0), rotaryDim, maxPositions, file);
+    }
+
+    /** Reads {@code rope_scaling} from a config, with the base {@code theta} found elsewhere (GPT-NeoX). */
+    public static Rope fromConfig(JsonNode cfg, double theta, int rotaryDim, int maxPositions, String file) {
         JsonNode s = cfg.get("rope_scaling");
         if (s == null || s.isNull()) {
             return new Rope(theta, rotaryDim, "none", 1.0, maxPositions, 1.0, 4.0);

@@ -53,11 +53,6 @@ public final class DecoderLayer extends AbstractBlock {
         return index;
     }
 
-    /** True when attention and MLP both read the layer's input (GPT-NeoX's use_parallel_residual). */
-    public boolean parallelResidual() {
-        return parallelResidual;
-    }
-
     public Norm norm1() {
         return norm1;
     }
