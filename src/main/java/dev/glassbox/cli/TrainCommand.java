@@ -105,6 +105,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-fraction", paramLabel = "F", description = "Hold out every round(1/F)-th of ~100 contiguous chunks (default 0.05).")
     Double evalFraction;
 
+    @Option(names = "--window-start", paramLabel = "WHERE",
+            description = "Where training windows start: any (every token, the default) or line (only at line starts, so that a verse-per-line corpus trains on contexts that open with a verse, as prompts do).")
+    String windowStart;
+
     @Option(names = "--save-every", paramLabel = "S", description = "Checkpoint every S steps (default 500), and always at the end.")
     Integer saveEvery;
 
@@ -136,7 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
                 {"--n-kv-head", nKvHead}, {"--n-inner", nInner}, {"--init-from", initFrom}, {"--corpus", corpus},
                 {"--corpus-format", corpusFormat}, {"--tokenizer", tokenizer}, {"--vocab-size", vocabSize}, {"--batch-size", batchSize},
                 {"--seq-len", seqLen}, {"--lr", lr}, {"--min-lr", minLr}, {"--warmup", warmup}, {"--weight-decay", weightDecay},
-                {"--beta1", beta1}, {"--beta2", beta2}, {"--grad-clip", gradClip}, {"--eval-fraction", evalFraction}, {"--seed", seed},
+                {"--beta1", beta1}, {"--beta2", beta2}, {"--grad-clip", gradClip}, {"--eval-fraction", evalFraction}, {"--seed", seed}, {"--window-start", windowStart},
                 {"--eval-every", evalEvery}, {"--eval-windows", evalWindows}, {"--save-every", saveEvery}, {"--log-every", logEvery}
             };
             for (Object[] o : opts) {
@@ -229,6 +233,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (evalFraction != null) {
             c.evalFraction = evalFraction;
+        }
+        if (windowStart != null) {
+            c.windowStart = windowStart;
         }
         if (saveEvery != null) {
             c.saveEvery = saveEvery;

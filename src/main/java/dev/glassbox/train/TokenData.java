@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 
 /**
  * The tokenized corpus: training segments (runs of consecutive training text) and held-out
@@ -15,8 +16,10 @@ import java.util.function.Function;
  * followed by the separator (GPT-2's {@code <|endoftext|>}, as between documents), the last one
  * joined back to the first. Every training token is thus a target equally often; windows cut from
  * a plain sequence would reach the first tokens of the corpus (Genesis 1:1-3 in the KJV) several
- * times less often than the rest. Held-out text is never in the stream. Evaluation uses fixed,
- * non-overlapping windows.
+ * times less often than the rest. With {@link #alignToLines}, windows start only where a line
+ * starts (after a newline token or a separator): a verse-per-line corpus then trains the model
+ * on text that opens a context, as a user's prompt does. Held-out text is never in the stream.
+ * Evaluation uses fixed, non-overlapping windows.
  */
 public final class TokenData {
 
@@ -26,6 +29,8 @@ public final class TokenData {
     private final int[][] train;
     private final int[][] heldOut;
     private final int[] stream; // the circular training stream
+    private final Integer separator;
+    private int[] starts; // where windows may start; null: anywhere
 
     /**
      * @param separator the id written after each training segment in the stream, or null for none
@@ -33,6 +38,7 @@ public final class TokenData {
     public TokenData(List<int[]> train, List<int[]> heldOut, Integer separator) {
         this.train = train.toArray(new int[0][]);
         this.heldOut = heldOut.toArray(new int[0][]);
+        this.separator = separator;
         int n = 0;
         for (int[] seg : this.train) {
             n += seg.length + (separator == null ? 0 : 1);
@@ -103,13 +109,32 @@ public final class TokenData {
         }
     }
 
-    /** B windows drawn uniformly from the circular training stream. */
+    /**
+     * From now on, windows start only at line starts: position 0 of the stream and every position
+     * after a token for which {@code endsLine} holds, or after the separator.
+     *
+     * @return the number of line starts
+     */
+    public int alignToLines(IntPredicate endsLine) {
+        int[] s = new int[stream.length];
+        int k = 0;
+        for (int p = 0; p < stream.length; p++) {
+            int prev = stream[(p + stream.length - 1) % stream.length];
+            if (p == 0 || endsLine.test(prev) || (separator != null && prev == separator)) {
+                s[k++] = p;
+            }
+        }
+        starts = Arrays.copyOf(s, k);
+        return k;
+    }
+
+    /** B windows drawn uniformly from the circular training stream (from its line starts, if aligned). */
     public Batch sample(SplitMix64 rng, int batch, int seqLen) {
         long[] x = new long[batch * seqLen];
         long[] y = new long[batch * seqLen];
         int n = stream.length;
         for (int b = 0; b < batch; b++) {
-            int start = (int) rng.nextLong(n);
+            int start = starts == null ? (int) rng.nextLong(n) : starts[(int) rng.nextLong(starts.length)];
             for (int t = 0; t < seqLen; t++) {
                 x[b * seqLen + t] = stream[(start + t) % n];
                 y[b * seqLen + t] = stream[(start + t + 1) % n];

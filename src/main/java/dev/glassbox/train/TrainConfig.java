@@ -37,6 +37,8 @@ public final class TrainConfig {
     public String tokenizer;
     public Integer vocabSize;
     public double evalFraction = 0.05;
+    /** Where training windows start: "any" token, or only at a "line" start. */
+    public String windowStart = "any";
 
     // ---- optimisation ----------------------------------------------------------------------
     public int steps = 1000;
@@ -128,6 +130,9 @@ public final class TrainConfig {
         }
         if (!(evalFraction >= 0 && evalFraction < 0.5)) {
             throw new GlassboxException("--eval-fraction must be in [0, 0.5), found " + evalFraction);
+        }
+        if (!windowStart.equals("any") && !windowStart.equals("line")) {
+            throw new GlassboxException("--window-start must be any or line, found '" + windowStart + "'");
         }
         positive(evalEvery, "--eval-every");
         if (evalWindows < 0) {

@@ -196,6 +196,7 @@ public final class Trainer implements AutoCloseable {
             Long eot = tok.tokenId(BpeTokenizer.END_OF_TEXT).isPresent() ? tok.tokenId(BpeTokenizer.END_OF_TEXT).getAsLong() : null;
             TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
             data.requireWindows(cfg.seqLen);
+            int lineStarts = alignWindows(cfg, data, tok);
 
             Path source = cfg.initFrom != null ? Path.of(cfg.initFrom) : out.resolve(".init-" + cfg.seed);
             if (cfg.arch != null) {
@@ -245,6 +246,9 @@ public final class Trainer implements AutoCloseable {
             run.put("chunks", split.chunks());
             run.put("held_out_every_nth_chunk", split.period());
             run.put("train_tokens", data.trainTokens());
+            if (lineStarts > 0) {
+                run.put("window_starts", lineStarts);
+            }
             run.put("held_out_tokens", data.heldOutTokens());
             run.put("vocab_size", model.config().vocabSize());
             run.put("tokenizer", cfg.vocabSize != null ? "byte-level BPE trained on the training text" : String.valueOf(tokenizerDir));
@@ -295,6 +299,7 @@ public final class Trainer implements AutoCloseable {
         try {
             TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
             data.requireWindows(cfg.seqLen);
+            int lineStarts = alignWindows(cfg, data, tok);
             TransformerLM model;
             ObjectNode modelConfig;
             ObjectNode genConfig;
@@ -329,6 +334,22 @@ public final class Trainer implements AutoCloseable {
             tok.close();
             throw e;
         }
+    }
+
+    /** With --window-start line, lets windows start only after a token that ends a line; returns the starts (0: any). */
+    private static int alignWindows(TrainConfig cfg, TokenData data, TextTokenizer tok) {
+        if (!cfg.windowStart.equals("line")) {
+            return 0;
+        }
+        boolean[] endsLine = new boolean[tok.vocabSize()];
+        for (int id = 0; id < endsLine.length; id++) {
+            endsLine[id] = tok.hasToken(id) && tok.tokenText(id).endsWith("\n");
+        }
+        int n = data.alignToLines(id -> id < endsLine.length && endsLine[id]);
+        if (n < 2) {
+            throw new GlassboxException("--window-start line: the training text has no line breaks to start windows at; use --window-start any");
+        }
+        return n;
     }
 
     /** GPT-2's end-of-text token separates training segments when the tokenizer has it. */

@@ -33,7 +33,7 @@ class TrainCommandTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int rc = run(err, "train", "--out", out.toString(), "--arch", "gpt2", "--n-layer", "1", "--n-embd", "16", "--n-head", "2",
                 "--n-positions", "32", "--corpus", corpus, "--vocab-size", "280", "--steps", "4", "--batch-size", "2",
-                "--seq-len", "16", "--eval-every", "2", "--eval-windows", "4", "--seed", "3", "--quiet");
+                "--seq-len", "16", "--eval-every", "2", "--eval-windows", "4", "--seed", "3", "--window-start", "line", "--quiet");
         String log = err.toString(StandardCharsets.UTF_8);
         assertEquals(0, rc, log);
         assertTrue(log.contains("hyper-parameters: {"), log);
@@ -42,7 +42,10 @@ class TrainCommandTest {
             Trainer.ARGS_FILE, Trainer.LOG_FILE, Trainer.RESULTS_FILE, "training_state/state.json", "training_state/optimizer.safetensors"}) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
-        assertEquals(3, new ObjectMapper().readTree(out.resolve(Trainer.ARGS_FILE).toFile()).get("seed").asInt());
+        var args = new ObjectMapper().readTree(out.resolve(Trainer.ARGS_FILE).toFile());
+        assertEquals(3, args.get("seed").asInt());
+        assertEquals("line", args.get("window_start").asText());
+        assertTrue(args.path("run").path("window_starts").asInt() > 10, args.toString()); // one per verse line of Genesis 1–6
 
         ByteArrayOutputStream refused = new ByteArrayOutputStream();
         assertEquals(2, run(refused, "train", "--out", out.toString(), "--resume", "--steps", "6", "--lr", "1"));
@@ -57,6 +60,11 @@ class TrainCommandTest {
                 resumed.toString(StandardCharsets.UTF_8));
         assertTrue(resumed.toString(StandardCharsets.UTF_8).contains("resuming"));
         assertEquals(6, new ObjectMapper().readTree(out.resolve("training_state/state.json").toFile()).get("step").asInt());
+
+        ByteArrayOutputStream badStart = new ByteArrayOutputStream();
+        assertEquals(2, run(badStart, "train", "--out", tmp.resolve("y").toString(), "--arch", "gpt2", "--corpus", corpus,
+                "--vocab-size", "280", "--window-start", "verse"));
+        assertTrue(badStart.toString(StandardCharsets.UTF_8).contains("--window-start must be any or line"));
 
         ByteArrayOutputStream noTokenizer = new ByteArrayOutputStream();
         assertEquals(2, run(noTokenizer, "train", "--out", tmp.resolve("x").toString(), "--arch", "gpt2", "--corpus", corpus));

@@ -234,6 +234,29 @@ class TrainingPartsTest {
     }
 
     @Test
+    void lineAlignedWindowsStartOnlyAtLineStarts() {
+        // Two segments of "lines": 7 is the newline token, 500 the separator between segments.
+        int[] a = {1, 2, 3, 7, 4, 5, 7, 6, 8, 9, 11, 7, 12};
+        int[] b = {21, 22, 7, 23, 24, 25};
+        TokenData data = new TokenData(List.of(a, b), List.of(), 500);
+        int starts = data.alignToLines(id -> id == 7);
+        // Line starts: 1 (stream start), 4, 6, 12, 21 (after the separator), 23 = 6 starts.
+        assertEquals(6, starts);
+        java.util.Set<Long> firstTokens = new java.util.TreeSet<>();
+        SplitMix64 rng = new SplitMix64(11);
+        for (int n = 0; n < 300; n++) {
+            TokenData.Batch batch = data.sample(rng, 4, 5);
+            for (int row = 0; row < 4; row++) {
+                firstTokens.add(batch.inputs()[row * 5]);
+                for (int t = 1; t < 5; t++) {
+                    assertEquals(batch.inputs()[row * 5 + t], batch.targets()[row * 5 + t - 1]);
+                }
+            }
+        }
+        assertEquals(java.util.Set.of(1L, 4L, 6L, 12L, 21L, 23L), firstTokens);
+    }
+
+    @Test
     void rngResumesFromItsState() {
         SplitMix64 a = new SplitMix64(42);
         for (int i = 0; i < 10; i++) {
