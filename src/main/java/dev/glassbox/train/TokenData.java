@@ -12,11 +12,11 @@ import java.util.function.IntPredicate;
  * segments.
  *
  * <p>Training batches are windows of T+1 tokens (inputs are the first T, targets the last T)
- * drawn uniformly from one circular stream: the training segments one after the other, each
- * followed by the separator (GPT-2's {@code <|endoftext|>}, as between documents), the last one
- * joined back to the first. Every training token is thus a target equally often; windows cut from
- * a plain sequence would reach the first tokens of the corpus (Genesis 1:1-3 in the KJV) several
- * times less often than the rest. With {@link #alignToLines}, windows start only where a line
+ * cut from one circular stream, every possible start once per epoch in a shuffled order. The
+ * stream is the training segments one after the other, each followed by the separator (GPT-2's
+ * {@code <|endoftext|>}, as between documents), the last one joined back to the first. Every
+ * training token is thus a target equally often; windows cut from a plain sequence would reach the
+ * first tokens of the corpus (Genesis 1:1-3 in the KJV) several times less often than the rest. With {@link #alignToLines}, windows start only where a line
  * starts (after a newline token or a separator): a verse-per-line corpus then trains the model
  * on text that opens a context, as a user's prompt does. Held-out text is never in the stream.
  * Evaluation uses fixed, non-overlapping windows.
@@ -128,19 +128,58 @@ public final class TokenData {
         return k;
     }
 
-    /** B windows drawn uniformly from the circular training stream (from its line starts, if aligned). */
-    public Batch sample(SplitMix64 rng, int batch, int seqLen) {
+    /** How many places a window may start at: one epoch of training is this many windows. */
+    public int windowStarts() {
+        return starts == null ? stream.length : starts.length;
+    }
+
+    /**
+     * Windows {@code first} … {@code first+batch-1} of the run's window order. Epoch
+     * {@code e = k / windowStarts()} visits every start exactly once, in an order shuffled by
+     * (seed, e); sampling without replacement, as a shuffling data loader does, so every verse
+     * opens a context equally often instead of Poisson-often. The order is a function of its
+     * arguments alone, so a resumed run draws exactly the windows the uninterrupted run would.
+     */
+    public Batch batch(long seed, long first, int batch, int seqLen) {
         long[] x = new long[batch * seqLen];
         long[] y = new long[batch * seqLen];
         int n = stream.length;
+        int perEpoch = windowStarts();
         for (int b = 0; b < batch; b++) {
-            int start = starts == null ? (int) rng.nextLong(n) : starts[(int) rng.nextLong(starts.length)];
+            long k = first + b;
+            int slot = epochOrder(seed, k / perEpoch)[(int) (k % perEpoch)];
+            int start = starts == null ? slot : starts[slot];
             for (int t = 0; t < seqLen; t++) {
                 x[b * seqLen + t] = stream[(start + t) % n];
                 y[b * seqLen + t] = stream[(start + t + 1) % n];
             }
         }
         return new Batch(x, y, batch, seqLen);
+    }
+
+    private long orderEpoch = -1;
+    private long orderSeed;
+    private int[] order;
+
+    /** A permutation of 0…windowStarts()-1 for one epoch (Fisher–Yates; cached for the current epoch). */
+    private int[] epochOrder(long seed, long epoch) {
+        if (order == null || orderEpoch != epoch || orderSeed != seed || order.length != windowStarts()) {
+            int[] p = new int[windowStarts()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = i;
+            }
+            SplitMix64 rng = new SplitMix64(new SplitMix64(seed ^ 0x5DEECE66DL).nextLong() + epoch * 0x9E3779B97F4A7C15L);
+            for (int i = p.length - 1; i > 0; i--) {
+                int j = (int) rng.nextLong(i + 1);
+                int t = p[i];
+                p[i] = p[j];
+                p[j] = t;
+            }
+            order = p;
+            orderEpoch = epoch;
+            orderSeed = seed;
+        }
+        return order;
     }
 
     private static void copyWindow(int[] seg, int start, int seqLen, long[] x, long[] y, int row) {

@@ -64,8 +64,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * model.safetensors}, {@code generation_config.json}, {@code tokenizer.json}) that
  * {@code LanguageModel.load} and transformers read, plus {@code training_args.json} (every
  * hyper-parameter), {@code training_log.jsonl} (losses as training goes), {@code
- * train_results.json} (the final numbers) and {@code training_state/} (AdamW moments, step, RNG
- * state) from which {@link #resume} continues.
+ * train_results.json} (the final numbers) and {@code training_state/} (AdamW moments, step, windows
+ * drawn) from which {@link #resume} continues.
  *
  * <p>Every step runs in its own NDScope and sub-manager, so native memory stays flat.
  */
@@ -114,7 +114,7 @@ public final class Trainer implements AutoCloseable {
     private final List<Linear> linears = new ArrayList<>();
     private final LrSchedule schedule;
     private final long parameterCount;
-    private SplitMix64 rng;
+    private long windowsDrawn; // training windows taken so far: the position in the epoch-shuffled order
     private int step;
     private double elapsedBefore; // training seconds of earlier sessions of this run
     private boolean progress = true;
@@ -133,7 +133,6 @@ public final class Trainer implements AutoCloseable {
         this.runInfo = runInfo;
         this.tokenizer = tokenizer;
         this.schedule = new LrSchedule(cfg.lr, cfg.minLr, Math.min(cfg.warmup, cfg.steps), cfg.steps);
-        this.rng = new SplitMix64(cfg.seed);
         Set<Parameter> decays = new HashSet<>();
         for (DecoderLayer layer : model.layers()) {
             Attention a = layer.attention();
@@ -196,7 +195,7 @@ public final class Trainer implements AutoCloseable {
             Long eot = tok.tokenId(BpeTokenizer.END_OF_TEXT).isPresent() ? tok.tokenId(BpeTokenizer.END_OF_TEXT).getAsLong() : null;
             TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
             data.requireWindows(cfg.seqLen);
-            int lineStarts = alignWindows(cfg, data, tok);
+            alignWindows(cfg, data, tok);
 
             Path source = cfg.initFrom != null ? Path.of(cfg.initFrom) : out.resolve(".init-" + cfg.seed);
             if (cfg.arch != null) {
@@ -246,9 +245,7 @@ public final class Trainer implements AutoCloseable {
             run.put("chunks", split.chunks());
             run.put("held_out_every_nth_chunk", split.period());
             run.put("train_tokens", data.trainTokens());
-            if (lineStarts > 0) {
-                run.put("window_starts", lineStarts);
-            }
+            run.put("window_starts", data.windowStarts());
             run.put("held_out_tokens", data.heldOutTokens());
             run.put("vocab_size", model.config().vocabSize());
             run.put("tokenizer", cfg.vocabSize != null ? "byte-level BPE trained on the training text" : String.valueOf(tokenizerDir));
@@ -265,7 +262,7 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Continues the run saved in {@code out} from its last checkpoint, with the same
-     * hyper-parameters, data split and RNG stream.
+     * hyper-parameters, data split and window order.
      *
      * @param steps a new total number of steps (null: the saved one)
      */
@@ -299,7 +296,7 @@ public final class Trainer implements AutoCloseable {
         try {
             TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
             data.requireWindows(cfg.seqLen);
-            int lineStarts = alignWindows(cfg, data, tok);
+            alignWindows(cfg, data, tok);
             TransformerLM model;
             ObjectNode modelConfig;
             ObjectNode genConfig;
@@ -320,7 +317,11 @@ public final class Trainer implements AutoCloseable {
             Trainer t = new Trainer(cfg, out, log, manager, model, modelConfig, genConfig, data, run, tok);
             t.optimizer.load(stateDir.resolve(OPTIMIZER_FILE), state.path("updates").asInt(savedStep), manager);
             t.step = savedStep;
-            t.rng = new SplitMix64(state.path("rng_state").asLong());
+            if (!state.has("windows_drawn")) {
+                throw new GlassboxException(out + ": the training state predates epoch-shuffled windows (no windows_drawn); "
+                        + "it cannot be resumed with the same batches, start the run again");
+            }
+            t.windowsDrawn = state.path("windows_drawn").asLong();
             t.elapsedBefore = state.path("train_seconds").asDouble(0);
             t.writeArgs();
             log.printf(Locale.ROOT, "resuming %s at step %d of %d%n", out, savedStep, cfg.steps);
@@ -336,10 +337,10 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** With --window-start line, lets windows start only after a token that ends a line; returns the starts (0: any). */
-    private static int alignWindows(TrainConfig cfg, TokenData data, TextTokenizer tok) {
+    /** With --window-start line, lets windows start only after a token that ends a line. */
+    private static void alignWindows(TrainConfig cfg, TokenData data, TextTokenizer tok) {
         if (!cfg.windowStart.equals("line")) {
-            return 0;
+            return;
         }
         boolean[] endsLine = new boolean[tok.vocabSize()];
         for (int id = 0; id < endsLine.length; id++) {
@@ -349,7 +350,6 @@ public final class Trainer implements AutoCloseable {
         if (n < 2) {
             throw new GlassboxException("--window-start line: the training text has no line breaks to start windows at; use --window-start any");
         }
-        return n;
     }
 
     /** GPT-2's end-of-text token separates training segments when the tokenizer has it. */
@@ -434,7 +434,8 @@ public final class Trainer implements AutoCloseable {
         try (ProgressBar bar = progress ? progressBar() : null) {
             while (step < until) {
                 double lr = schedule.at(step);
-                TokenData.Batch batch = data.sample(rng, cfg.batchSize, cfg.seqLen);
+                TokenData.Batch batch = data.batch(cfg.seed, windowsDrawn, cfg.batchSize, cfg.seqLen);
+                windowsDrawn += cfg.batchSize;
                 long t0 = System.nanoTime();
                 double[] lossAndNorm = trainStep(batch, lr);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -652,8 +653,9 @@ public final class Trainer implements AutoCloseable {
         state.put("step", step);
         state.put("updates", optimizer.updates());
         state.put("seed", cfg.seed);
-        state.put("rng", "SplitMix64");
-        state.put("rng_state", rng.state());
+        state.put("sampling", "windows without replacement, shuffled per epoch by (seed, epoch)");
+        state.put("windows_drawn", windowsDrawn);
+        state.put("epochs", (double) windowsDrawn / data.windowStarts());
         state.put("tokens_seen", (long) step * cfg.batchSize * cfg.seqLen);
         state.put("train_seconds", trainSeconds);
         state.put("corpus_sha256", runInfo.path("corpus_sha256").asText());
@@ -681,6 +683,8 @@ public final class Trainer implements AutoCloseable {
         run.put("threads", JniUtils.getNumThreads());
         run.put("optimizer", "AdamW (decoupled weight decay; no decay on biases, norm weights and embeddings)");
         run.put("schedule", "linear warm-up to lr, cosine decay to min_lr at the last step");
+        run.put("sampling", "every window start once per epoch, in an order shuffled by (seed, epoch)");
+        run.put("epochs", (double) cfg.steps * cfg.batchSize / data.windowStarts());
         run.put("decayed_parameters", optimizer.slots().stream().filter(AdamW.Slot::decays).count());
         args.set("run", run);
         writeJsonAtomically(out.resolve(ARGS_FILE), args);

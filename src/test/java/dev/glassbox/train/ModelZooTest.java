@@ -8,6 +8,9 @@ import ai.djl.repository.zoo.ZooModel;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.ModelLocator;
 import dev.glassbox.djl.GlassboxModelZoo;
+import dev.glassbox.generate.GenerationResult;
+import dev.glassbox.generate.Generator;
+import dev.glassbox.generate.SamplingConfig;
 import dev.glassbox.inspect.Scoring;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +36,19 @@ class ModelZooTest {
             // And a phrase that is not King James English costs more than one that is.
             long[] modern = m.requireTokenizer().encode("The software update was installed on the laptop yesterday.");
             assertTrue(Scoring.score(m, modern, 1, false, false).meanNll() > r.meanNll() + 1.0);
+        }
+    }
+
+    /**
+     * It has learned Genesis 1 by heart: greedy decoding of "And God said, Let there be" continues
+     * " light" (Genesis 1:3 and 1:14 open so; 1:6 goes on " a firmament").
+     */
+    @Test
+    void letThereBeLight() {
+        try (LanguageModel m = LanguageModel.load(DIR)) {
+            long[] prompt = m.requireTokenizer().encode("And God said, Let there be");
+            GenerationResult r = new Generator(m).generate(prompt, SamplingConfig.builder().greedy(true).maxNewTokens(1).build());
+            assertEquals(" light", r.text());
         }
     }
 

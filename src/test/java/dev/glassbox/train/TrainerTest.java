@@ -151,18 +151,24 @@ class TrainerTest {
 
     @Test
     void resumingContinuesFromTheSavedStepAndMatchesAStraightRun(@TempDir Path tmp) throws Exception {
+        // Verse-aligned windows: ~150 starts, so the 24·8 windows cross into a second epoch after
+        // the resume point (step 12) and the resumed run must continue the same shuffled order.
+        TrainConfig cfg = tiny(24);
+        cfg.windowStart = "line";
         Path straight = tmp.resolve("straight");
-        try (Trainer t = Trainer.start(tiny(24), straight, QUIET).progress(false)) {
+        try (Trainer t = Trainer.start(cfg, straight, QUIET).progress(false)) {
             t.train();
         }
         Path split = tmp.resolve("split");
-        try (Trainer t = Trainer.start(tiny(24), split, QUIET).progress(false)) {
+        try (Trainer t = Trainer.start(cfg, split, QUIET).progress(false)) {
             Trainer.Result r = t.train(12);
             assertEquals(12, r.lastStep());
             assertNull(r.last());
         }
         JsonNode state = new ObjectMapper().readTree(split.resolve("training_state/state.json").toFile());
         assertEquals(12, state.get("step").asInt());
+        assertEquals(12 * 8, state.get("windows_drawn").asInt());
+        assertTrue(state.get("epochs").asDouble() < 1);
         assertFalse(Files.exists(split.resolve(Trainer.RESULTS_FILE)));
         try (Trainer t = Trainer.resume(split, null, QUIET).progress(false)) {
             assertEquals(12, t.step());
@@ -187,6 +193,13 @@ class TrainerTest {
         // A finished run can be extended; a fresh start refuses to overwrite it.
         assertThrows(GlassboxException.class, () -> Trainer.start(tiny(24), split, QUIET));
         assertThrows(GlassboxException.class, () -> Trainer.resume(split, 24, QUIET));
+        JsonNode done = new ObjectMapper().readTree(split.resolve("training_state/state.json").toFile());
+        assertTrue(done.get("epochs").asDouble() > 1, "the test should cross an epoch: " + done);
+        // A state without the window position (older glassbox) is refused, not resumed with other batches.
+        ((com.fasterxml.jackson.databind.node.ObjectNode) done).remove("windows_drawn");
+        new ObjectMapper().writeValue(split.resolve("training_state/state.json").toFile(), done);
+        GlassboxException old = assertThrows(GlassboxException.class, () -> Trainer.resume(split, 30, QUIET));
+        assertTrue(old.getMessage().contains("windows_drawn"), old.getMessage());
     }
 
     @Test

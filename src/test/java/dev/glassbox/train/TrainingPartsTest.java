@@ -1,7 +1,9 @@
 package dev.glassbox.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -190,10 +192,10 @@ class TrainingPartsTest {
         twice.addAll(stream);
         TokenData data = new TokenData(List.of(a, b), List.of(h), 500);
         data.requireWindows(8);
-        SplitMix64 rng = new SplitMix64(5);
         int[] asTarget = new int[130];
+        assertEquals(stream.size(), data.windowStarts());
         for (int n = 0; n < 2000; n++) {
-            TokenData.Batch batch = data.sample(rng, 4, 8);
+            TokenData.Batch batch = data.batch(5, 4L * n, 4, 8);
             for (int row = 0; row < 4; row++) {
                 List<Integer> window = new ArrayList<>();
                 for (int t = 0; t < 8; t++) {
@@ -214,10 +216,11 @@ class TrainingPartsTest {
                 }
             }
         }
-        // Uniform coverage: the first tokens of the text are targets as often as the middle ones
-        // (expected 2000·4·8/82 ≈ 780 each).
+        // Uniform coverage: the first tokens of the text are targets as often as the middle ones.
+        // 8000 windows are 97 whole epochs of the 82 starts (+46 windows): each token is a target
+        // 97·8 = 776 times, plus at most 8 in the partial epoch.
         for (int id : new int[] {1, 2, 25, 49, 100, 129}) {
-            assertTrue(asTarget[id] > 660 && asTarget[id] < 900, "token " + id + " was a target " + asTarget[id] + " times");
+            assertTrue(asTarget[id] >= 776 && asTarget[id] <= 784, "token " + id + " was a target " + asTarget[id] + " times");
         }
         List<TokenData.Batch> eval = data.heldOutBatches(2, 8, 0);
         List<Long> targets = new ArrayList<>();
@@ -243,9 +246,8 @@ class TrainingPartsTest {
         // Line starts: 1 (stream start), 4, 6, 12, 21 (after the separator), 23 = 6 starts.
         assertEquals(6, starts);
         java.util.Set<Long> firstTokens = new java.util.TreeSet<>();
-        SplitMix64 rng = new SplitMix64(11);
         for (int n = 0; n < 300; n++) {
-            TokenData.Batch batch = data.sample(rng, 4, 5);
+            TokenData.Batch batch = data.batch(11, 4L * n, 4, 5);
             for (int row = 0; row < 4; row++) {
                 firstTokens.add(batch.inputs()[row * 5]);
                 for (int t = 1; t < 5; t++) {
@@ -254,6 +256,44 @@ class TrainingPartsTest {
             }
         }
         assertEquals(java.util.Set.of(1L, 4L, 6L, 12L, 21L, 23L), firstTokens);
+    }
+
+    @Test
+    void eachEpochTakesEveryWindowStartOnceInAFreshOrder() {
+        int[] a = new int[40];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = i + 1;
+        }
+        TokenData data = new TokenData(List.of(a), List.of(), 500);
+        int n = data.windowStarts(); // 41: the 40 tokens and the separator
+        assertEquals(41, n);
+        List<List<Long>> epochs = new ArrayList<>();
+        for (int e = 0; e < 3; e++) {
+            List<Long> firsts = new ArrayList<>();
+            for (int k = 0; k < n; k++) {
+                // one window at a time, crossing batch boundaries freely: the order is by window index
+                firsts.add(data.batch(7, (long) e * n + k, 1, 3).inputs()[0]);
+            }
+            assertEquals(n, new java.util.HashSet<>(firsts).size(), "epoch " + e + " repeated a start: " + firsts);
+            epochs.add(firsts);
+        }
+        assertNotEquals(epochs.get(0), epochs.get(1));
+        assertNotEquals(epochs.get(1), epochs.get(2));
+        // A batch is a function of (seed, first window): what a resumed run relies on.
+        TokenData.Batch b = data.batch(7, 50, 6, 3);
+        assertArrayEquals(b.inputs(), new TokenData(List.of(a), List.of(), 500).batch(7, 50, 6, 3).inputs());
+        for (int r = 0; r < 6; r++) {
+            assertEquals(epochs.get(1).get(50 - n + r), b.inputs()[r * 3]);
+        }
+        assertNotEquals(epochs.get(0), firstsOf(data, 8, n));
+    }
+
+    private static List<Long> firstsOf(TokenData data, long seed, int n) {
+        List<Long> firsts = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            firsts.add(data.batch(seed, k, 1, 3).inputs()[0]);
+        }
+        return firsts;
     }
 
     @Test
