@@ -114,7 +114,6 @@ public final class Trainer implements AutoCloseable {
     private final List<Linear> linears = new ArrayList<>();
     private final LrSchedule schedule;
     private final long parameterCount;
-    private long windowsDrawn; // training windows taken so far: the position in the epoch-shuffled order
     private int step;
     private double elapsedBefore; // training seconds of earlier sessions of this run
     private boolean progress = true;
@@ -276,6 +275,10 @@ public final class Trainer implements AutoCloseable {
         TrainConfig cfg = TrainConfig.json().convertValue(args, TrainConfig.class);
         JsonNode state = readJson(stateDir.resolve(STATE_FILE));
         int savedStep = state.path("step").asInt();
+        if (!state.has("windows_drawn")) {
+            throw new GlassboxException(out + ": the training state predates epoch-shuffled windows (no windows_drawn); "
+                    + "it cannot be resumed with the same batches, start the run again");
+        }
         if (steps != null) {
             if (steps <= savedStep) {
                 throw new GlassboxException("--steps " + steps + " is not beyond the saved step " + savedStep);
@@ -317,11 +320,6 @@ public final class Trainer implements AutoCloseable {
             Trainer t = new Trainer(cfg, out, log, manager, model, modelConfig, genConfig, data, run, tok);
             t.optimizer.load(stateDir.resolve(OPTIMIZER_FILE), state.path("updates").asInt(savedStep), manager);
             t.step = savedStep;
-            if (!state.has("windows_drawn")) {
-                throw new GlassboxException(out + ": the training state predates epoch-shuffled windows (no windows_drawn); "
-                        + "it cannot be resumed with the same batches, start the run again");
-            }
-            t.windowsDrawn = state.path("windows_drawn").asLong();
             t.elapsedBefore = state.path("train_seconds").asDouble(0);
             t.writeArgs();
             log.printf(Locale.ROOT, "resuming %s at step %d of %d%n", out, savedStep, cfg.steps);
@@ -434,8 +432,8 @@ public final class Trainer implements AutoCloseable {
         try (ProgressBar bar = progress ? progressBar() : null) {
             while (step < until) {
                 double lr = schedule.at(step);
-                TokenData.Batch batch = data.batch(cfg.seed, windowsDrawn, cfg.batchSize, cfg.seqLen);
-                windowsDrawn += cfg.batchSize;
+                // the batch size is fixed for a run, so step·B windows came before this step's
+                TokenData.Batch batch = data.batch(cfg.seed, (long) step * cfg.batchSize, cfg.batchSize, cfg.seqLen);
                 long t0 = System.nanoTime();
                 double[] lossAndNorm = trainStep(batch, lr);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -654,6 +652,7 @@ public final class Trainer implements AutoCloseable {
         state.put("updates", optimizer.updates());
         state.put("seed", cfg.seed);
         state.put("sampling", "windows without replacement, shuffled per epoch by (seed, epoch)");
+        long windowsDrawn = (long) step * cfg.batchSize;
         state.put("windows_drawn", windowsDrawn);
         state.put("epochs", (double) windowsDrawn / data.windowStarts());
         state.put("tokens_seen", (long) step * cfg.batchSize * cfg.seqLen);
