@@ -1,8 +1,9 @@
 package dev.glassbox.train;
 
 /**
- * A small seeded random number generator (SplitMix64, Steele et al. 2014) whose whole state is one
- * long, so a training run can save it and resume with exactly the batches it would have drawn.
+ * A small seeded random number generator (SplitMix64, Steele et al. 2014): a fully specified
+ * algorithm, so a seed gives the same shuffled window order on every JVM, and a resumed run can
+ * rebuild it from (seed, epoch).
  */
 public final class SplitMix64 {
 
@@ -10,11 +11,6 @@ public final class SplitMix64 {
 
     public SplitMix64(long seed) {
         this.state = seed;
-    }
-
-    /** The generator's state; {@code new SplitMix64(s.state())} continues the same stream. */
-    public long state() {
-        return state;
     }
 
     public long nextLong() {

@@ -16,9 +16,10 @@ import java.util.function.IntPredicate;
  * stream is the training segments one after the other, each followed by the separator (GPT-2's
  * {@code <|endoftext|>}, as between documents), the last one joined back to the first. Every
  * training token is thus a target equally often; windows cut from a plain sequence would reach the
- * first tokens of the corpus (Genesis 1:1-3 in the KJV) several times less often than the rest. With {@link #alignToLines}, windows start only where a line
- * starts (after a newline token or a separator): a verse-per-line corpus then trains the model
- * on text that opens a context, as a user's prompt does. Held-out text is never in the stream.
+ * first tokens of the corpus (Genesis 1:1-3 in the KJV) several times less often than the rest.
+ * With {@link #alignToLines}, windows start only where a line starts (after a newline token or a
+ * separator): a verse-per-line corpus then trains the model on text that opens a context, as a
+ * user's prompt does. Held-out text is never in the stream.
  * Evaluation uses fixed, non-overlapping windows.
  */
 public final class TokenData {

@@ -192,9 +192,7 @@ public final class Trainer implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
         try {
             Long eot = tok.tokenId(BpeTokenizer.END_OF_TEXT).isPresent() ? tok.tokenId(BpeTokenizer.END_OF_TEXT).getAsLong() : null;
-            TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
-            data.requireWindows(cfg.seqLen);
-            alignWindows(cfg, data, tok);
+            TokenData data = trainingData(cfg, split, tok);
 
             Path source = cfg.initFrom != null ? Path.of(cfg.initFrom) : out.resolve(".init-" + cfg.seed);
             if (cfg.arch != null) {
@@ -297,9 +295,7 @@ public final class Trainer implements AutoCloseable {
         TextTokenizer tok = TextTokenizer.load(out);
         NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
         try {
-            TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
-            data.requireWindows(cfg.seqLen);
-            alignWindows(cfg, data, tok);
+            TokenData data = trainingData(cfg, split, tok);
             TransformerLM model;
             ObjectNode modelConfig;
             ObjectNode genConfig;
@@ -335,10 +331,15 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** With --window-start line, lets windows start only after a token that ends a line. */
-    private static void alignWindows(TrainConfig cfg, TokenData data, TextTokenizer tok) {
+    /**
+     * The split tokenized, checked to hold a window of --seq-len, and with --window-start line
+     * aligned so that windows start only after a token that ends a line (start and resume alike).
+     */
+    private static TokenData trainingData(TrainConfig cfg, Corpus.Split split, TextTokenizer tok) {
+        TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
+        data.requireWindows(cfg.seqLen);
         if (!cfg.windowStart.equals("line")) {
-            return;
+            return data;
         }
         boolean[] endsLine = new boolean[tok.vocabSize()];
         for (int id = 0; id < endsLine.length; id++) {
@@ -348,6 +349,7 @@ public final class Trainer implements AutoCloseable {
         if (n < 2) {
             throw new GlassboxException("--window-start line: the training text has no line breaks to start windows at; use --window-start any");
         }
+        return data;
     }
 
     /** GPT-2's end-of-text token separates training segments when the tokenizer has it. */
