@@ -64,6 +64,7 @@ public final class LanguageModel implements AutoCloseable {
             String file = dir.resolve("config.json").toString();
             Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
             ModelConfig cfg = arch.parseConfig(ckpt.config(), file);
+            arch.checkTensors(cfg, ckpt.tensors()::contains, file);
             TransformerLM block = new TransformerLM(cfg, arch);
             manager = NDManager.newBaseManager(device, "PyTorch");
             WeightLoader.load(block, arch, ckpt.tensors(), manager, progress);
@@ -96,7 +97,9 @@ public final class LanguageModel implements AutoCloseable {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             String file = dir.resolve("config.json").toString();
             Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
-            return WeightLoader.slots(new TransformerLM(arch.parseConfig(ckpt.config(), file), arch)).size();
+            ModelConfig cfg = arch.parseConfig(ckpt.config(), file);
+            arch.checkTensors(cfg, ckpt.tensors()::contains, file);
+            return WeightLoader.slots(new TransformerLM(cfg, arch)).size();
         }
     }
 

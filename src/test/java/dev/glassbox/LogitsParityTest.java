@@ -18,6 +18,9 @@ class LogitsParityTest {
         "models/stories260K", "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope",
         "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
+        "fixtures/qwen3-tiny", "fixtures/gemma2-tiny", "fixtures/gemma3-tiny", "fixtures/phi3-longrope-tiny",
+        "fixtures/olmo2-tiny", "fixtures/llama-yarn-tiny", "fixtures/llama-bias-tiny", "fixtures/granite-tiny",
+        "fixtures/smollm3-tiny",
         "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {

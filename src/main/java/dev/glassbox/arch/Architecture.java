@@ -24,6 +24,12 @@ public abstract class Architecture {
         register(new Phi3());
         register(new Gemma());
         register(new GptNeoX());
+        register(new Qwen3());
+        register(new Gemma2());
+        register(new Gemma3());
+        register(new Olmo2());
+        register(new Granite());
+        register(new SmolLm3());
     }
 
     private static void register(Architecture a) {
@@ -93,43 +99,44 @@ public abstract class Architecture {
         return List.of();
     }
 
-    // ---- small helpers for reading configs -------------------------------------------------
+    /**
+     * Checks the config against the checkpoint before any layer is built: the first and the last
+     * layer's tensors must exist, so that a config claiming more layers than the checkpoint holds
+     * (say 2^31 - 1) fails at once, naming the first missing tensor.
+     *
+     * @param contains whether the checkpoint holds a tensor of this name
+     */
+    public void checkTensors(ModelConfig cfg, java.util.function.Predicate<String> contains, String file) {
+        int last = cfg.numLayers() - 1;
+        for (int l : last == 0 ? new int[] {0} : new int[] {0, last}) {
+            LayerNames n = layer(l, cfg);
+            for (String name : new String[] {n.norm1Weight(), n.qkvWeight(), n.qWeight(), n.oWeight(), n.norm2Weight(),
+                    n.postAttnNormWeight(), n.downWeight()}) {
+                if (name != null && !contains.test(name) && aliases(name).stream().noneMatch(contains)) {
+                    throw new GlassboxException("missing tensor '" + name + "' in the checkpoint: " + file + " says the model has "
+                            + cfg.numLayers() + " layers");
+                }
+            }
+        }
+    }
+
+    // ---- small helpers for reading configs (strict: see ConfigReader) --------------------------
 
     static int requireInt(JsonNode cfg, String key, String file) {
-        JsonNode n = cfg.get(key);
-        if (n == null || n.isNull() || !n.canConvertToInt()) {
-            throw new GlassboxException(file + ": missing or non-integer '" + key + "'");
-        }
-        int v = n.asInt();
-        if (v <= 0) {
-            throw new GlassboxException(file + ": '" + key + "' must be positive, found " + v);
-        }
-        return v;
+        return ConfigReader.of(cfg, file).size(key);
     }
 
-    static Integer optInt(JsonNode cfg, String key) {
-        JsonNode n = cfg.get(key);
-        return n == null || n.isNull() ? null : n.asInt();
+    static Integer optInt(JsonNode cfg, String key, String file) {
+        return ConfigReader.of(cfg, file).optSize(key);
     }
 
-    static Long optLong(JsonNode cfg, String key) {
-        JsonNode n = cfg.get(key);
-        return n == null || n.isNull() || !n.canConvertToLong() ? null : n.asLong();
+    static Long optLong(JsonNode cfg, String key, String file) {
+        return ConfigReader.of(cfg, file).optId(key);
     }
 
     /** eos_token_id may be a number or a list of numbers. */
-    static List<Long> eosIds(JsonNode cfg) {
-        JsonNode n = cfg.get("eos_token_id");
-        List<Long> ids = new ArrayList<>();
-        if (n == null || n.isNull()) {
-            return ids;
-        }
-        if (n.isArray()) {
-            n.forEach(x -> ids.add(x.asLong()));
-        } else {
-            ids.add(n.asLong());
-        }
-        return ids;
+    static List<Long> eosIds(JsonNode cfg, String file) {
+        return ConfigReader.of(cfg, file).ids("eos_token_id");
     }
 
     static ModelConfig.Activation activation(String name, String file) {

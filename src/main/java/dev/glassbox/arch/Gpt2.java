@@ -18,37 +18,32 @@ final class Gpt2 extends Architecture {
 
     @Override
     public ModelConfig parseConfig(JsonNode c, String file) {
-        int hidden = requireInt(c, "n_embd", file);
-        int layers = requireInt(c, "n_layer", file);
-        int heads = requireInt(c, "n_head", file);
+        ConfigReader r = ConfigReader.of(c, file);
+        int hidden = r.size("n_embd");
+        int layers = r.intIn("n_layer", 1, Integer.MAX_VALUE); // checked against the tensors before building
+        int heads = r.size("n_head");
         int headDim = headDim(hidden, "n_embd", heads, "n_head", file);
-        Integer inner = optInt(c, "n_inner");
-        int positions = requireInt(c, "n_positions", file);
-        return new ModelConfig(
-                "gpt2",
-                requireInt(c, "vocab_size", file),
-                hidden,
-                layers,
-                heads,
-                heads,
-                headDim,
-                inner == null ? 4 * hidden : inner,
-                positions,
-                ModelConfig.NormKind.LAYER_NORM,
-                c.path("layer_norm_epsilon").asDouble(1e-5),
-                activation(c.path("activation_function").asText("gelu_new"), file),
-                false,
-                true,
-                null,
-                c.path("tie_word_embeddings").asBoolean(true),
-                1.0,
-                c.path("scale_attn_by_inverse_layer_idx").asBoolean(false),
-                null,
-                false,
-                optLong(c, "bos_token_id"),
-                eosIds(c),
-                optLong(c, "pad_token_id"),
-                c);
+        return ModelConfig.builder()
+                .modelType("gpt2")
+                .vocabSize(r.size("vocab_size"))
+                .hiddenSize(hidden)
+                .numLayers(layers)
+                .numHeads(heads)
+                .numKvHeads(heads)
+                .headDim(headDim)
+                .intermediateSize(r.size("n_inner", 4 * hidden))
+                .maxPositions(r.intIn("n_positions", 1, ConfigReader.MAX_POSITIONS))
+                .norm(ModelConfig.NormKind.LAYER_NORM)
+                .normEps(r.number("layer_norm_epsilon", 1e-5, 0, 1))
+                .activation(activation(r.string("activation_function", "gelu_new"), file))
+                .learnedPositions(true)
+                .tieWordEmbeddings(r.bool("tie_word_embeddings", true))
+                .scaleAttnByInverseLayerIdx(r.bool("scale_attn_by_inverse_layer_idx", false))
+                .bosTokenId(r.optId("bos_token_id"))
+                .eosTokenIds(r.ids("eos_token_id"))
+                .padTokenId(r.optId("pad_token_id"))
+                .raw(c)
+                .build();
     }
 
     @Override

@@ -21,58 +21,52 @@ final class GptNeoX extends Architecture {
 
     @Override
     public ModelConfig parseConfig(JsonNode c, String file) {
-        int hidden = requireInt(c, "hidden_size", file);
-        int heads = requireInt(c, "num_attention_heads", file);
+        ConfigReader r = ConfigReader.of(c, file);
+        int hidden = r.size("hidden_size");
+        int heads = r.size("num_attention_heads");
         int headDim = headDim(hidden, "hidden_size", heads, "num_attention_heads", file);
-        int positions = requireInt(c, "max_position_embeddings", file);
+        int positions = r.intIn("max_position_embeddings", 1, ConfigReader.MAX_POSITIONS);
         // transformers 5 moved rotary settings into rope_parameters; hub checkpoints use the old keys.
-        JsonNode rp = c.path("rope_parameters");
-        double pct = firstDouble(1.0, rp.path("partial_rotary_factor"), c.path("partial_rotary_factor"), c.path("rotary_pct"));
-        double theta = firstDouble(10000.0, rp.path("rope_theta"), c.path("rope_theta"), c.path("rotary_emb_base"));
+        ConfigReader rp = r.object("rope_parameters");
+        double pct = rp != null && rp.has("partial_rotary_factor") ? rp.number("partial_rotary_factor", 0, 1)
+                : r.has("partial_rotary_factor") ? r.number("partial_rotary_factor", 0, 1)
+                : r.number("rotary_pct", 1.0, 0, 1);
+        double theta = rp != null && rp.has("rope_theta") ? rp.number("rope_theta", 0, Double.MAX_VALUE)
+                : r.has("rope_theta") ? r.number("rope_theta", 0, Double.MAX_VALUE)
+                : r.number("rotary_emb_base", 10000.0, 0, Double.MAX_VALUE);
         int rotaryDim = (int) (headDim * pct); // int(head_size * rotary_pct), as transformers truncates
         if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0) {
             throw new GlassboxException(file + ": rotary_pct " + pct + " gives " + rotaryDim
                     + " rotary dimensions of a head of " + headDim + " (need an even number from 2 to " + headDim + ")");
         }
-        if (rp.hasNonNull("rope_type") && !rp.get("rope_type").asText().equals("default")) {
-            throw new GlassboxException(file + ": rope_parameters.rope_type '" + rp.get("rope_type").asText()
+        if (rp != null && !Rope.type(rp).equals("default")) {
+            throw new GlassboxException(file + ": rope_parameters.rope_type '" + Rope.type(rp)
                     + "' is not supported for gpt_neox (supported: default)");
         }
-        Rope rope = Rope.fromConfig(c, theta, rotaryDim, positions, file);
-        return new ModelConfig(
-                "gpt_neox",
-                requireInt(c, "vocab_size", file),
-                hidden,
-                requireInt(c, "num_hidden_layers", file),
-                heads,
-                heads,
-                headDim,
-                requireInt(c, "intermediate_size", file),
-                positions,
-                ModelConfig.NormKind.LAYER_NORM,
-                c.path("layer_norm_eps").asDouble(1e-5),
-                activation(c.path("hidden_act").asText("gelu"), file),
-                false,
-                false,
-                rope,
-                c.path("tie_word_embeddings").asBoolean(false),
-                1.0,
-                false,
-                null,
-                c.path("use_parallel_residual").asBoolean(true),
-                optLong(c, "bos_token_id"),
-                eosIds(c),
-                optLong(c, "pad_token_id"),
-                c);
-    }
-
-    private static double firstDouble(double fallback, JsonNode... nodes) {
-        for (JsonNode n : nodes) {
-            if (n != null && n.isNumber()) {
-                return n.asDouble();
-            }
-        }
-        return fallback;
+        r.bool("attention_bias", true); // read strictly here; layer() reads the names from it
+        ConfigReader scaling = r.object("rope_scaling");
+        Rope rope = Rope.parse(scaling, Rope.type(scaling), theta, rotaryDim, positions, null);
+        return ModelConfig.builder()
+                .modelType("gpt_neox")
+                .vocabSize(r.size("vocab_size"))
+                .hiddenSize(hidden)
+                .numLayers(r.intIn("num_hidden_layers", 1, Integer.MAX_VALUE))
+                .numHeads(heads)
+                .numKvHeads(heads)
+                .headDim(headDim)
+                .intermediateSize(r.size("intermediate_size"))
+                .maxPositions(positions)
+                .norm(ModelConfig.NormKind.LAYER_NORM)
+                .normEps(r.number("layer_norm_eps", 1e-5, 0, 1))
+                .activation(activation(r.string("hidden_act", "gelu"), file))
+                .rope(rope)
+                .tieWordEmbeddings(r.bool("tie_word_embeddings", false))
+                .parallelResidual(r.bool("use_parallel_residual", true))
+                .bosTokenId(r.optId("bos_token_id"))
+                .eosTokenIds(r.ids("eos_token_id"))
+                .padTokenId(r.optId("pad_token_id"))
+                .raw(c)
+                .build();
     }
 
     @Override

@@ -13,8 +13,11 @@ import dev.glassbox.arch.ModelConfig;
 
 /**
  * Causal multi-head self-attention with grouped-query heads: Q = xW_Q, K = xW_K, V = xW_V split
- * into heads; rotary positions where the model uses them; scores q·k/√d over the past; softmax;
- * the probability-weighted sum of values; heads concatenated and projected by W_O.
+ * into heads; q and k normalised where the model does (per head, or over the whole projection);
+ * rotary positions where the layer uses them; scores q·k·scale over the past (scale 1/√d unless
+ * the model sets its own), softcapped as c·tanh(s/c) where the model caps them, then masked
+ * (causal, and within the layer's sliding window); softmax; the probability-weighted sum of
+ * values; heads concatenated and projected by W_O.
  */
 public final class Attention extends AbstractBlock {
 
@@ -30,6 +33,10 @@ public final class Attention extends AbstractBlock {
     private final Linear k;
     private final Linear v;
     private final Linear o;
+    private final Norm qNorm;
+    private final Norm kNorm;
+    private final ModelConfig.QkNorm qkNormKind;
+    private final Float softcap;
     private final String prefix;
 
     /**
@@ -42,8 +49,8 @@ public final class Attention extends AbstractBlock {
         this.heads = cfg.numHeads();
         this.kvHeads = cfg.numKvHeads();
         this.headDim = cfg.headDim();
-        this.rotary = cfg.rope() != null;
-        double s = 1.0 / Math.sqrt(headDim);
+        this.rotary = cfg.layer(layer).rope() != null;
+        double s = cfg.attentionScale() != null ? cfg.attentionScale() : 1.0 / Math.sqrt(headDim);
         if (cfg.scaleAttnByInverseLayerIdx()) {
             s /= layer + 1;
         }
@@ -62,12 +69,19 @@ public final class Attention extends AbstractBlock {
             v = addChildBlock("v", new Linear(n.vWeight(), n.vBias(), d, cfg.kvDim(), inputMajor));
         }
         o = addChildBlock("o", new Linear(n.oWeight(), n.oBias(), cfg.qDim(), d, inputMajor));
+        qkNormKind = n.qNormWeight() == null ? ModelConfig.QkNorm.NONE : cfg.qkNorm();
+        boolean perHead = qkNormKind == ModelConfig.QkNorm.PER_HEAD;
+        qNorm = n.qNormWeight() == null ? null
+                : addChildBlock("q_norm", new Norm(cfg.norm(), n.qNormWeight(), null, perHead ? headDim : cfg.qDim(), cfg.normEps()));
+        kNorm = n.kNormWeight() == null ? null
+                : addChildBlock("k_norm", new Norm(cfg.norm(), n.kNormWeight(), null, perHead ? headDim : cfg.kvDim(), cfg.normEps()));
+        softcap = cfg.attnLogitSoftcap() == null ? null : (float) (double) cfg.attnLogitSoftcap();
     }
 
     /**
      * @param x normalised input [B, T, D]
-     * @param cosSin rotary tables [1, T, 1, d] each, or null for models without rotary
-     * @param mask additive causal mask [T, S] (0 or -inf), or null when every position may attend
+     * @param cosSin this layer's rotary tables [1, T, 1, d] each, or null for layers without rotary
+     * @param mask this layer's additive causal mask [T, S] (0 or -inf), or null when every position may attend
      *     to every cached one (a single new token)
      * @return the attention output [B, T, D]
      */
@@ -97,6 +111,14 @@ public final class Attention extends AbstractBlock {
         qs = ctx.hook(prefix + "attn.q", qs.reshape(b, t, heads, headDim));
         ks = ctx.hook(prefix + "attn.k", ks.reshape(b, t, kvHeads, headDim));
         vs = ctx.hook(prefix + "attn.v", vs.reshape(b, t, kvHeads, headDim));
+        if (qkNormKind == ModelConfig.QkNorm.PER_HEAD) {
+            qs = ctx.hook(prefix + "attn.q_norm", qNorm.apply(qs));
+            ks = ctx.hook(prefix + "attn.k_norm", kNorm.apply(ks));
+        } else if (qkNormKind == ModelConfig.QkNorm.WHOLE) {
+            // one norm over all heads together (OLMo-2), on the flat projection
+            qs = ctx.hook(prefix + "attn.q_norm", qNorm.apply(qs.reshape(b, t, (long) heads * headDim)).reshape(b, t, heads, headDim));
+            ks = ctx.hook(prefix + "attn.k_norm", kNorm.apply(ks.reshape(b, t, (long) kvHeads * headDim)).reshape(b, t, kvHeads, headDim));
+        }
         if (rotary) {
             qs = ctx.hook(prefix + "attn.rot_q", rotate(qs, cosSin));
             ks = ctx.hook(prefix + "attn.rot_k", rotate(ks, cosSin));
@@ -118,6 +140,11 @@ public final class Attention extends AbstractBlock {
         NDArray scores = qg.matMul(kh.transpose(0, 1, 3, 2)).mul(Constants.of(scale, qg));
         if (group != 1) {
             scores = scores.reshape(b, heads, t, s);
+        }
+        if (softcap != null) {
+            // c·tanh(s/c) before the mask, as transformers' eager attention
+            NDArray c = Constants.of(softcap, scores);
+            scores = scores.div(c).tanh().mul(c);
         }
         if (mask != null) {
             scores = scores.add(mask);
@@ -188,6 +215,21 @@ public final class Attention extends AbstractBlock {
 
     public Linear o() {
         return o;
+    }
+
+    /** The query norm (Qwen3, Gemma 3, OLMo-2), or null. */
+    public Norm qNorm() {
+        return qNorm;
+    }
+
+    /** The key norm, or null. */
+    public Norm kNorm() {
+        return kNorm;
+    }
+
+    /** True when this layer rotates q and k. */
+    public boolean rotary() {
+        return rotary;
     }
 
     @Override

@@ -10,18 +10,24 @@ import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
 
 /**
- * One pre-norm transformer layer: x + attn(norm1(x)), then + mlp(norm2(·)); with a parallel
- * residual (GPT-NeoX) both read the layer's input: x + attn(norm1(x)) + mlp(norm2(x)).
+ * One transformer layer: x + ρ·post1(attn(norm1(x))), then + ρ·post2(mlp(norm2(·))). Most models
+ * are pre-norm (no post norms, ρ = 1); Gemma 2/3 also normalise each sublayer's output, OLMo-2
+ * only does that (no norm before the sublayers), Granite scales each output by its
+ * residual_multiplier ρ. With a parallel residual (GPT-NeoX) both sublayers read the layer's
+ * input: x + attn(norm1(x)) + mlp(norm2(x)).
  */
 public final class DecoderLayer extends AbstractBlock {
 
     private final int index;
     private final Norm norm1;
     private final Attention attention;
+    private final Norm postAttnNorm;
     private final Norm norm2;
     private final Mlp mlp;
+    private final Norm postMlpNorm;
     private final String prefix;
     private final boolean parallelResidual;
+    private final float residualMultiplier;
 
     /**
      * @param inputMajor linear weights stored [in, out] (GPT-2's Conv1D)
@@ -30,29 +36,43 @@ public final class DecoderLayer extends AbstractBlock {
     public DecoderLayer(ModelConfig cfg, LayerNames n, int index, boolean inputMajor, boolean qkvInterleaved) {
         this.index = index;
         this.parallelResidual = cfg.parallelResidual();
+        this.residualMultiplier = (float) cfg.residualMultiplier();
         this.prefix = "blocks." + index + ".";
-        int d = cfg.hiddenSize();
-        norm1 = addChildBlock("norm1", new Norm(cfg.norm(), n.norm1Weight(), n.norm1Bias(), d, cfg.normEps()));
+        norm1 = norm("norm1", cfg, n.norm1Weight(), n.norm1Bias());
         attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor, qkvInterleaved));
-        norm2 = addChildBlock("norm2", new Norm(cfg.norm(), n.norm2Weight(), n.norm2Bias(), d, cfg.normEps()));
+        postAttnNorm = norm("post_attn_norm", cfg, n.postAttnNormWeight(), null);
+        norm2 = norm("norm2", cfg, n.norm2Weight(), n.norm2Bias());
         mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+        postMlpNorm = norm("post_mlp_norm", cfg, n.postMlpNormWeight(), null);
+    }
+
+    private Norm norm(String child, ModelConfig cfg, String weight, String bias) {
+        return weight == null ? null : addChildBlock(child, new Norm(cfg.norm(), weight, bias, cfg.hiddenSize(), cfg.normEps()));
     }
 
     public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
         x = ctx.hook(prefix + "resid_pre", x);
-        NDArray a = ctx.hook(prefix + "ln1", norm1.apply(x));
+        NDArray a = norm1 == null ? x : ctx.hook(prefix + "ln1", norm1.apply(x));
         NDArray attnOut = ctx.hook(prefix + "attn.out", attention.forward(a, cosSin, mask, ctx));
+        NDArray added = postAttnNorm == null ? attnOut : ctx.hook(prefix + "ln1_post", postAttnNorm.apply(attnOut));
         // resid_mid is the stream after attention writes to it; a parallel MLP reads resid_pre.
-        NDArray mid = ctx.hook(prefix + "resid_mid", x.add(attnOut));
-        NDArray m = ctx.hook(prefix + "ln2", norm2.apply(parallelResidual ? x : mid));
+        NDArray mid = ctx.hook(prefix + "resid_mid", x.add(scaled(added)));
+        NDArray in2 = parallelResidual ? x : mid;
+        NDArray m = norm2 == null ? in2 : ctx.hook(prefix + "ln2", norm2.apply(in2));
         NDArray mlpOut = ctx.hook(prefix + "mlp.out", mlp.forward(m, ctx));
-        return ctx.hook(prefix + "resid_post", mid.add(mlpOut));
+        NDArray added2 = postMlpNorm == null ? mlpOut : ctx.hook(prefix + "ln2_post", postMlpNorm.apply(mlpOut));
+        return ctx.hook(prefix + "resid_post", mid.add(scaled(added2)));
+    }
+
+    private NDArray scaled(NDArray sublayerOut) {
+        return residualMultiplier == 1f ? sublayerOut : sublayerOut.mul(Constants.of(residualMultiplier, sublayerOut));
     }
 
     public int index() {
         return index;
     }
 
+    /** The norm before attention, or null when the layer has none (OLMo-2). */
     public Norm norm1() {
         return norm1;
     }
@@ -61,12 +81,28 @@ public final class DecoderLayer extends AbstractBlock {
         return attention;
     }
 
+    /** The norm of attention's output before it joins the residual (Gemma 2/3, OLMo-2), or null. */
+    public Norm postAttnNorm() {
+        return postAttnNorm;
+    }
+
+    /** The norm before the MLP, or null when the layer has none (OLMo-2). */
     public Norm norm2() {
         return norm2;
     }
 
     public Mlp mlp() {
         return mlp;
+    }
+
+    /** The norm of the MLP's output before it joins the residual, or null. */
+    public Norm postMlpNorm() {
+        return postMlpNorm;
+    }
+
+    /** ρ, the factor on each sublayer's output as it joins the residual (Granite; else 1). */
+    public float residualMultiplier() {
+        return residualMultiplier;
     }
 
     @Override

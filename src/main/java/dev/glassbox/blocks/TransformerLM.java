@@ -14,9 +14,12 @@ import ai.djl.util.PairList;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.Rope;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A decoder-only transformer language model, as in nanoGPT's model.py: token embedding E (plus
@@ -87,15 +90,15 @@ public final class TransformerLM extends AbstractBlock {
                 p.attach(m); // a view of P: make it a temporary of this call, not of the weights
                 x = x.add(ctx.hook(HookNames.POS_EMBED, p));
             }
-            NDArray[] cosSin = null;
-            if (config.rope() != null) {
-                float[][] cs = config.rope().cosSin(past, t);
-                Shape s = new Shape(1, t, 1, config.rope().rotaryDim());
-                // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
-                cosSin = new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
-            }
-            NDArray mask = causalMask(m, past, t);
+            // One rotary table per distinct rope (Gemma 3: local and global) and one mask per window.
+            Map<Rope, NDArray[]> tables = new HashMap<>();
+            Map<Integer, NDArray> masks = new HashMap<>();
             for (DecoderLayer layer : layers) {
+                ModelConfig.LayerSpec spec = config.layer(layer.index());
+                NDArray[] cosSin = spec.rope() == null ? null : tables.computeIfAbsent(spec.rope(), r -> rotaryTables(m, r, past, t));
+                int window = spec.window() == null ? 0 : spec.window();
+                NDArray mask = masks.containsKey(window) ? masks.get(window) : causalMask(m, past, t, spec.window());
+                masks.put(window, mask);
                 x = layer.forward(x, cosSin, mask, ctx);
             }
             if (ctx.cache() != null) {
@@ -105,16 +108,43 @@ public final class TransformerLM extends AbstractBlock {
                 x = x.get(new NDIndex(":, -1:, :"));
             }
             NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.apply(x));
-            NDArray logits = ctx.hook(HookNames.LOGITS, project(h));
+            NDArray logits = unembed(h);
+            if (config.finalLogitSoftcap() != null) {
+                logits = softcap(ctx.hook(HookNames.LOGITS_PRE_CAP, logits));
+            }
+            logits = ctx.hook(HookNames.LOGITS, logits);
             NDScope.unregister(logits);
             return logits;
         }
     }
 
-    /** The output projection: h·Eᵀ when tied, h·W_Uᵀ otherwise. */
+    /**
+     * The output head, as the model's own logits: h·Eᵀ when tied, h·W_Uᵀ otherwise, divided by
+     * Granite's logits_scaling, then softcapped where the model caps its logits (Gemma 2).
+     */
     public NDArray project(NDArray h) {
+        NDArray logits = unembed(h);
+        return config.finalLogitSoftcap() == null ? logits : softcap(logits);
+    }
+
+    /** The logits before the final softcap: h·W_Uᵀ / logits_scaling. */
+    public NDArray unembed(NDArray h) {
         NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
-        return h.getNDArrayInternal().linear(h, w, null).singletonOrThrow();
+        NDArray logits = h.getNDArrayInternal().linear(h, w, null).singletonOrThrow();
+        return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
+    }
+
+    /** c·tanh(logits / c) with c the final_logit_softcapping. */
+    private NDArray softcap(NDArray logits) {
+        NDArray c = Constants.of((float) (double) config.finalLogitSoftcap(), logits);
+        return logits.div(c).tanh().mul(c);
+    }
+
+    private static NDArray[] rotaryTables(NDManager m, Rope rope, int past, int t) {
+        float[][] cs = rope.cosSin(past, t);
+        Shape s = new Shape(1, t, 1, rope.rotaryDim());
+        // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
+        return new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
     }
 
     private void checkIds(NDArray ids) {
@@ -133,9 +163,8 @@ public final class TransformerLM extends AbstractBlock {
      * Additive mask [T, S]: query i (absolute position past + i) may see key j when j ≤ past + i
      * and, with a sliding window, past + i − j < window. Null when nothing needs masking.
      */
-    private NDArray causalMask(NDManager m, int past, int t) {
+    private static NDArray causalMask(NDManager m, int past, int t, Integer window) {
         int s = past + t;
-        Integer window = config.slidingWindow();
         boolean windowBites = window != null && s > window;
         if (t == 1 && !windowBites) {
             return null;

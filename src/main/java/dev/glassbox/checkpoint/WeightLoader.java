@@ -48,7 +48,11 @@ public final class WeightLoader {
             for (Linear l : new Linear[] {a.qkv(), a.q(), a.k(), a.v(), a.o()}) {
                 addLinear(slots, l);
             }
+            addNorm(slots, a.qNorm());
+            addNorm(slots, a.kNorm());
+            addNorm(slots, layer.postAttnNorm());
             addNorm(slots, layer.norm2());
+            addNorm(slots, layer.postMlpNorm());
             Mlp m = layer.mlp();
             for (Linear l : new Linear[] {m.gateUp(), m.gate(), m.up(), m.down()}) {
                 addLinear(slots, l);
@@ -62,6 +66,9 @@ public final class WeightLoader {
     }
 
     private static void addNorm(List<Slot> slots, Norm n) {
+        if (n == null) {
+            return; // a norm this architecture does not have
+        }
         slots.add(new Slot(n.weight(), new Shape(n.size())));
         if (n.bias() != null) {
             slots.add(new Slot(n.bias(), new Shape(n.size())));

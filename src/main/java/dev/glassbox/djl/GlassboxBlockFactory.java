@@ -28,6 +28,7 @@ public final class GlassboxBlockFactory implements BlockFactory {
             String file = modelPath.resolve("config.json").toString();
             Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
             ModelConfig cfg = arch.parseConfig(ckpt.config(), file);
+            arch.checkTensors(cfg, ckpt.tensors()::contains, file);
             TransformerLM block = new TransformerLM(cfg, arch);
             WeightLoader.load(block, arch, ckpt.tensors(), model.getNDManager(), null);
             return block;

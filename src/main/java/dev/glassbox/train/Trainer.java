@@ -384,6 +384,7 @@ public final class Trainer implements AutoCloseable {
         String file = ckpt.dir().resolve("config.json").toString();
         Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
         ModelConfig mc = arch.parseConfig(ckpt.config(), file);
+        arch.checkTensors(mc, ckpt.tensors()::contains, file);
         TransformerLM model = new TransformerLM(mc, arch);
         WeightLoader.load(model, arch, ckpt.tensors(), manager, null);
         return model;
