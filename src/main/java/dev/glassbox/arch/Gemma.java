@@ -39,7 +39,7 @@ class Gemma extends Llama {
         if (r.isNull(key)) {
             return null;
         }
-        return r.has(key) ? r.number(key, 0, Double.MAX_VALUE) : fallback;
+        return r.has(key) ? Double.valueOf(r.number(key, 0, Double.MAX_VALUE)) : fallback;
     }
 
     /** Gemma 2/3 embedding models attend both ways; glassbox runs causal language models only. */

@@ -29,14 +29,19 @@ final class Phi3 extends Llama {
         int rotaryDim = (int) (headDim * prf); // int(head_dim * partial_rotary_factor), as transformers
         Rope.checkDim(rotaryDim, headDim, file);
         String type = Rope.type(params);
+        // Phi3Config's own original_max_position_embeddings (default 4096) wins over the rope
+        // settings' one (transformers standardises the settings again once su is renamed longrope).
+        Integer orig = r.intIn("original_max_position_embeddings", 1, ConfigReader.MAX_POSITIONS, 4096);
+        if (type.equals("su") && !params.has("original_max_position_embeddings")) {
+            // transformers' validation runs before the rename and requires it
+            throw r.error("rope type 'su' needs original_max_position_embeddings in its settings");
+        }
         if (type.equals("su") || type.equals("yarn")) {
             type = "longrope";
         }
         if (!type.equals("default") && !type.equals("longrope")) {
             throw r.error("rope type '" + type + "' is not supported for phi3 (transformers allows default and longrope)");
         }
-        // Phi3Config's own original_max_position_embeddings (default 4096) wins over the rope settings' one
-        int orig = r.intIn("original_max_position_embeddings", 1, ConfigReader.MAX_POSITIONS, 4096);
         return Rope.parse(params, type, Rope.theta(params, r, 10000.0), rotaryDim, positions, orig);
     }
 

@@ -145,8 +145,7 @@ public record Rope(
 
     /** YaRN (Peng et al. 2023), as _compute_yarn_parameters. */
     private static Rope yarn(ConfigReader p, double theta, int rotaryDim, int maxPositions, int orig) {
-        // transformers: a missing factor is the context ratio
-        double factor = p.has("factor") ? atLeastOne(p, "factor") : (double) maxPositions / orig;
+        double factor = factor(p); // required, as transformers' validation requires it
         Double attention = p.optNumber("attention_factor", 0, MAX_FACTOR);
         Double mscale = p.optNumber("mscale", -MAX_FACTOR, MAX_FACTOR);
         Double mscaleAllDim = p.optNumber("mscale_all_dim", -MAX_FACTOR, MAX_FACTOR);
