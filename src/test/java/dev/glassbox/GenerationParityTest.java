@@ -54,7 +54,9 @@ class GenerationParityTest {
     @Test
     void kvCacheEqualsRecomputation() {
         for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny",
-                "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"}) {
+                "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny", "fixtures/qwen3-tiny", "fixtures/gemma2-tiny",
+                "fixtures/gemma3-tiny", "fixtures/phi3-longrope-tiny", "fixtures/olmo2-tiny", "fixtures/granite-tiny",
+                "fixtures/smollm3-tiny", "fixtures/llama-yarn-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
                 long[] prompt = Reference.longs(Reference.reference(dir).get("results").get(0).get("input_ids"));
                 SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(12).build();

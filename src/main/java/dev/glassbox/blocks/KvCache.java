@@ -25,6 +25,8 @@ public final class KvCache implements AutoCloseable {
     private final int maxCapacity;
     private int capacity;
     private int length;
+    /** The token ids of the cached positions, [B][capacity]; null for wrapped DJL buffers. */
+    private long[][] tokenIds;
 
     /**
      * @param parent the manager the cache's own manager hangs from
@@ -40,6 +42,7 @@ public final class KvCache implements AutoCloseable {
         this.headDim = headDim;
         this.maxCapacity = maxCapacity;
         this.capacity = Math.max(1, Math.min(capacity, maxCapacity));
+        this.tokenIds = new long[batch][0];
     }
 
     private KvCache(NDArray[] keys, NDArray[] values, int length) {
@@ -127,6 +130,34 @@ public final class KvCache implements AutoCloseable {
     /** Called once per forward call, after every layer has appended {@code t} positions. */
     public void advance(int t) {
         length += t;
+    }
+
+    /**
+     * Records the ids of the {@code t} positions about to be appended ({@code flat} is [B, t] row
+     * by row), so that the model can recompute the cached positions when it must (longrope).
+     */
+    public void recordIds(long[] flat, int t) {
+        if (tokenIds == null) {
+            return;
+        }
+        for (int r = 0; r < batch; r++) {
+            if (tokenIds[r].length < length + t) {
+                tokenIds[r] = java.util.Arrays.copyOf(tokenIds[r], Math.max(length + t, 2 * tokenIds[r].length));
+            }
+            System.arraycopy(flat, r * t, tokenIds[r], length, t);
+        }
+    }
+
+    /** The ids of the cached positions, [B][length], or null when the cache does not know them. */
+    public long[][] cachedIds() {
+        if (tokenIds == null) {
+            return null;
+        }
+        long[][] out = new long[batch][];
+        for (int r = 0; r < batch; r++) {
+            out[r] = java.util.Arrays.copyOf(tokenIds[r], length);
+        }
+        return out;
     }
 
     /** Forgets positions from {@code newLength} on (e.g. to re-run from a shorter prefix). */

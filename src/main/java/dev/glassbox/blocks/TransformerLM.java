@@ -77,7 +77,13 @@ public final class TransformerLM extends AbstractBlock {
             throw new GlassboxException(
                     (past + t) + " positions exceed the model's context of " + config.maxPositions() + " tokens");
         }
-        checkIds(ids);
+        long[] flatIds = checkIds(ids);
+        if (ctx.cache() != null && past > 0 && crossesLongrope(past, t) && ctx.cache().cachedIds() != null) {
+            return recomputeAcrossLongrope(ids, flatIds, ctx, allPositions);
+        }
+        if (ctx.cache() != null) {
+            ctx.cache().recordIds(flatIds, t);
+        }
         try (NDScope scope = new NDScope()) {
             NDManager m = ids.getManager();
             NDArray x = ids.getNDArrayInternal().embedding(ids, embed.getArray(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
@@ -147,7 +153,49 @@ public final class TransformerLM extends AbstractBlock {
         return new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
     }
 
-    private void checkIds(NDArray ids) {
+    /**
+     * True when this call takes a longrope model from at most original_max_position_embeddings
+     * cached positions past it: the cached keys were rotated with the short factors, the call's
+     * with the long ones.
+     */
+    private boolean crossesLongrope(int past, int t) {
+        for (int l = 0; l < config.numLayers(); l++) {
+            Rope r = config.layer(l).rope();
+            if (r != null && r.scaling().equals("longrope") && past <= r.originalMaxPositions() && past + t > r.originalMaxPositions()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What transformers' Phi-3 generation does when it crosses the original context: drop the
+     * cache and run the whole sequence again (now with the long factors everywhere); the logits
+     * returned are those of this call's positions.
+     */
+    private NDArray recomputeAcrossLongrope(NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions) {
+        long[][] cached = ctx.cache().cachedIds();
+        int b = cached.length;
+        int past = cached[0].length;
+        int t = flatIds.length / b;
+        long[] all = new long[b * (past + t)];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(cached[r], 0, all, r * (past + t), past);
+            System.arraycopy(flatIds, r * t, all, r * (past + t) + past, t);
+        }
+        ctx.cache().truncate(0);
+        NDArray full = ids.getManager().create(all, new Shape(b, past + t));
+        NDArray logits = forward(full, ctx, allPositions);
+        full.close();
+        if (!allPositions) {
+            return logits;
+        }
+        NDArray mine = logits.get(new NDIndex(":, {}:, :", past));
+        logits.close();
+        return mine;
+    }
+
+    private long[] checkIds(NDArray ids) {
         if (ids.getDataType() != DataType.INT64 && ids.getDataType() != DataType.INT32) {
             throw new GlassboxException("input ids must be integers, found " + ids.getDataType());
         }
@@ -157,6 +205,7 @@ public final class TransformerLM extends AbstractBlock {
                 throw new GlassboxException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
+        return v;
     }
 
     /**
