@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.Attention;
+import dev.glassbox.blocks.DecoderLayer;
 import dev.glassbox.blocks.HookNames;
 import dev.glassbox.blocks.Norm;
 import dev.glassbox.blocks.TransformerLM;
@@ -29,6 +30,13 @@ import java.util.Set;
  * as its own "norm bias" term. An attention output splits further into heads: head h contributes
  * z_h · (W_O[:, h] ᵀ d) (its slice of the output projection), and W_O's bias b_O · d is a term of
  * its own. The terms add up to the logit itself.
+ *
+ * <p>Where a layer normalises a sublayer's output before it joins the residual (Gemma 2/3, OLMo-2),
+ * that post-norm's scale is frozen the same way, so each head still contributes linearly; Granite's
+ * residual multiplier and logits scaling are linear factors on the terms. With final-logit
+ * softcapping (Gemma 2) the terms explain the logit before the cap, c·atanh(logit/c): {@link
+ * Result#logit} is that pre-cap logit (the {@code logits_pre_cap} hook), and the model's output is
+ * c·tanh(logit/c).
  */
 public final class LogitAttribution {
 
@@ -96,13 +104,14 @@ public final class LogitAttribution {
             names.add(HookNames.POS_EMBED);
         }
         int layers = cfg.numLayers();
+        boolean post = cfg.normPlacement() != ModelConfig.NormPlacement.PRE;
         for (int l = 0; l < layers; l++) {
             names.add(HookNames.block(l, "attn.z"));
             names.add(HookNames.block(l, "attn.out"));
-            names.add(HookNames.block(l, "mlp.out"));
+            names.add(HookNames.block(l, post ? "ln2_post" : "mlp.out"));
         }
         names.add(HookNames.block(layers - 1, "resid_post"));
-        names.add(HookNames.LOGITS);
+        names.add(cfg.finalLogitSoftcap() != null ? HookNames.LOGITS_PRE_CAP : HookNames.LOGITS);
         return names;
     }
 
@@ -119,7 +128,7 @@ public final class LogitAttribution {
         int d = cfg.hiddenSize();
         int v = cfg.vocabSize();
         int layers = cfg.numLayers();
-        long[] logitShape = cache.shape(HookNames.LOGITS);
+        long[] logitShape = cache.shape(cfg.finalLogitSoftcap() != null ? HookNames.LOGITS_PRE_CAP : HookNames.LOGITS);
         int t = (int) logitShape[1];
         if (position < 0 || position >= t) {
             throw new IllegalArgumentException("position " + position + " is outside the input [0, " + t + ")");
@@ -128,7 +137,10 @@ public final class LogitAttribution {
             throw new IllegalArgumentException("target id " + targetId + " is outside the vocabulary [0, " + v + ")");
         }
         TransformerLM block = model.block();
-        float logit = cache.floats(HookNames.LOGITS)[position * v + (int) targetId];
+        // with a final softcap, the logit explained is the one before the cap
+        String logitHook = cfg.finalLogitSoftcap() != null ? HookNames.LOGITS_PRE_CAP : HookNames.LOGITS;
+        float logit = cache.floats(logitHook)[position * v + (int) targetId];
+        double unembedScale = 1.0 / cfg.logitsScaling(); // Granite divides the logits
         float[] resid = Vectors.row(cache.floats(HookNames.block(layers - 1, "resid_post")), position, d);
         Norm norm = block.finalNorm();
         float[] u;
@@ -159,7 +171,7 @@ public final class LogitAttribution {
                 s = Math.sqrt(var + norm.eps());
                 double dm = 0;
                 for (int i = 0; i < d; i++) {
-                    dir[i] = w[i] * (double) u[i] / s;
+                    dir[i] = w[i] * (double) u[i] / s * unembedScale;
                     dm += dir[i];
                 }
                 dm /= d;
@@ -175,7 +187,7 @@ public final class LogitAttribution {
                 s = Math.sqrt(ms / d + norm.eps());
                 boolean plusOne = norm.kind() == ModelConfig.NormKind.RMS_NORM_PLUS_ONE;
                 for (int i = 0; i < d; i++) {
-                    dir[i] = (plusOne ? 1.0 + w[i] : w[i]) * u[i] / s;
+                    dir[i] = (plusOne ? 1.0 + w[i] : w[i]) * u[i] / s * unembedScale;
                 }
             }
             default -> throw new IllegalStateException(norm.kind().toString());
@@ -193,16 +205,24 @@ public final class LogitAttribution {
             dirF[i] = (float) dir[i];
         }
         for (int l = 0; l < layers; l++) {
-            Attention attn = block.layers().get(l).attention();
+            DecoderLayer layer = block.layers().get(l);
+            Attention attn = layer.attention();
             int heads = attn.heads();
             int hd = attn.headDim();
-            attention[l] = Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "attn.out")), position, d), dir);
+            float[] attnOut = Vectors.row(cache.floats(HookNames.block(l, "attn.out")), position, d);
+            // what attention writes to the residual, per unit of attn.out: ρ, through the frozen post-norm
+            double[] attnDir = sublayerDirection(dir, layer.postAttnNorm(), attnOut, layer.residualMultiplier());
+            attention[l] = Vectors.dot(attnOut, attnDir);
+            float[] attnDirF = new float[d];
+            for (int i = 0; i < d; i++) {
+                attnDirF[i] = (float) attnDir[i];
+            }
             float[] z = Vectors.row(cache.floats(HookNames.block(l, "attn.z")), position, heads * hd);
             float[] perInput; // W_Oᵀ d: what each input of the output projection adds per unit
             float[] bias = null;
             try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                 NDArray wo = attn.o().weightOutIn(); // [D, H·d]
-                NDArray dv = m.create(dirF, new Shape(1, d));
+                NDArray dv = m.create(attnDirF, new Shape(1, d));
                 perInput = dv.matMul(wo).toFloatArray();
                 if (attn.o().bias() != null) {
                     bias = attn.o().bias().getArray().toFloatArray();
@@ -216,14 +236,44 @@ public final class LogitAttribution {
                 terms.add(new Term(HookNames.block(l, "attn.head." + h), Kind.ATTN_HEAD, l, h, c));
             }
             if (bias != null) {
-                terms.add(new Term(HookNames.block(l, "attn.bias"), Kind.ATTN_BIAS, l, -1, Vectors.dot(bias, dir)));
+                terms.add(new Term(HookNames.block(l, "attn.bias"), Kind.ATTN_BIAS, l, -1, Vectors.dot(bias, attnDir)));
             }
-            terms.add(new Term(HookNames.block(l, "mlp"), Kind.MLP, l, -1,
-                    Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "mlp.out")), position, d), dir)));
+            // the MLP's write to the residual (after its post-norm where there is one), times ρ
+            String mlpHook = layer.postMlpNorm() != null ? "ln2_post" : "mlp.out";
+            float[] mlpOut = Vectors.row(cache.floats(HookNames.block(l, mlpHook)), position, d);
+            terms.add(new Term(HookNames.block(l, "mlp"), Kind.MLP, l, -1, layer.residualMultiplier() * Vectors.dot(mlpOut, dir)));
         }
         if (b != null) {
             terms.add(new Term("ln_final.bias", Kind.NORM_BIAS, -1, -1, Vectors.dot(b, u)));
         }
         return new Result(position, targetId, labels.text(targetId), logit, s, terms, attention);
+    }
+
+    /**
+     * The direction a sublayer's raw output c is projected on: ρ·d without a post-norm; with one,
+     * ρ·g ⊙ d / s' (g = w, or 1 + w for Gemma), its scale s' = √(mean(c²) + ε) frozen at this position.
+     */
+    private static double[] sublayerDirection(double[] dir, Norm post, float[] out, float rho) {
+        double[] x = new double[dir.length];
+        if (post == null) {
+            for (int i = 0; i < dir.length; i++) {
+                x[i] = rho * dir[i];
+            }
+            return x;
+        }
+        double ms = 0;
+        for (float f : out) {
+            ms += (double) f * f;
+        }
+        double sp = Math.sqrt(ms / out.length + post.eps());
+        float[] w;
+        try (NDScope scope = new NDScope()) {
+            w = post.weight().getArray().toFloatArray();
+        }
+        boolean plusOne = post.kind() == ModelConfig.NormKind.RMS_NORM_PLUS_ONE;
+        for (int i = 0; i < dir.length; i++) {
+            x[i] = rho * (plusOne ? 1.0 + w[i] : w[i]) * dir[i] / sp;
+        }
+        return x;
     }
 }

@@ -14,7 +14,8 @@ class LogitAttributionTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/stories260K", "fixtures/llama-gqa", "fixtures/gemma-tiny",
-        "glassbox-fixtures/gptneox-tiny"})
+        "glassbox-fixtures/gptneox-tiny", "fixtures/qwen3-tiny", "fixtures/gemma3-tiny", "fixtures/olmo2-tiny",
+        "fixtures/granite-tiny", "fixtures/smollm3-tiny", "fixtures/llama-bias-tiny"})
     void termsSumToTheLogit(String dir) {
         JsonNode r = Reference.reference(dir).get("results").get(1);
         long[] ids = Reference.longs(r.get("input_ids"));
@@ -52,6 +53,30 @@ class LogitAttributionTest {
                     assertEquals(a.attention()[l], heads_ + bias, 1e-4 * Math.max(1, Math.abs(a.attention()[l])), what + " layer " + l);
                     assertEquals(heads, a.heads(l).length);
                 }
+            }
+        }
+    }
+
+    /**
+     * Gemma 2 caps its logits: the terms sum to the logit before the cap, and c·tanh(logit / c) is
+     * what transformers outputs.
+     */
+    @org.junit.jupiter.api.Test
+    void withFinalSoftcappingTheTermsSumToThePreCapLogit() {
+        String dir = "fixtures/gemma2-tiny";
+        JsonNode r = Reference.reference(dir).get("results").get(2); // 60 tokens: past the window of 40
+        long[] ids = Reference.longs(r.get("input_ids"));
+        int last = ids.length - 1;
+        float[] refLast = Reference.floats(r.get("last_logits"));
+        try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
+            double cap = model.config().finalLogitSoftcap();
+            assertEquals(15.0, cap);
+            for (long target : Reference.longs(r.get("positions").get(last).get("topk_ids"))) {
+                LogitAttribution.Result a = LogitAttribution.attribute(model, ids, last, target);
+                String what = "target " + target;
+                assertEquals(refLast[(int) target], cap * Math.tanh(a.logit() / cap), 1e-4 * Math.max(1, Math.abs(refLast[(int) target])), what);
+                assertTrue(Math.abs(a.logit()) > Math.abs(refLast[(int) target]), what + ": the cap shrinks the logit");
+                assertEquals(a.logit(), a.sum(), 1e-3 * Math.max(1, Math.abs(a.logit())), what + " sum of terms");
             }
         }
     }
