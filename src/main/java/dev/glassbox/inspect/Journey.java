@@ -98,6 +98,7 @@ public final class Journey {
         }
         names.add(HookNames.LN_FINAL);
         names.add(HookNames.LOGITS);
+        names.addAll(LogitAttribution.hookNames(cfg)); // post-norm outputs, pre-cap logits where the model has them
         return names;
     }
 

@@ -256,4 +256,21 @@ class JourneyTest {
             assertTrue(Arrays.stream(new String[] {"steps", "eos", "context_full"}).anyMatch(x -> x.equals(j.get("stop_reason").asText())));
         }
     }
+
+    /** The journey runs on the new architectures and its output step agrees with transformers. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fixtures/gemma2-tiny", "fixtures/olmo2-tiny", "fixtures/qwen3-tiny",
+        "fixtures/smollm3-tiny", "fixtures/phi3-longrope-tiny"})
+    void runsOnNewArchitectures(String dir) {
+        JsonNode r = Reference.reference(dir).get("results").get(0);
+        long[] ids = Reference.longs(r.get("input_ids"));
+        try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
+            JourneyReport rep = Journey.run(model, ids, null, Journey.Options.defaults());
+            JourneyReport.Step s = rep.steps().get(0);
+            assertEquals(model.config().numLayers(), s.layers().size(), dir);
+            JsonNode lastPos = r.get("positions").get(ids.length - 1);
+            assertEquals(lastPos.get("topk_ids").get(0).asLong(), s.output().top().get(0).id(), dir);
+            assertEquals(lastPos.get("topk_logprobs").get(0).asDouble(), s.output().top().get(0).logprob(), 1e-4, dir);
+        }
+    }
 }
