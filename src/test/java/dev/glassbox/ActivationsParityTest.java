@@ -23,7 +23,8 @@ class ActivationsParityTest {
         "fixtures/gpt2-tiny", "models/tiny-gpt2-random", "models/capp-gpt2-tiny", "models/stories260K",
         "fixtures/llama-gqa", "fixtures/llama31-rope", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
-        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
     })
     void hiddenStatesAndAttentionMatch(String dir) {
         JsonNode ref = Reference.reference(dir);

@@ -22,7 +22,8 @@ class GenerationParityTest {
         "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope", "fixtures/llama-bf16",
         "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny", "fixtures/phi3-tiny",
         "fixtures/gemma-tiny",
-        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
     })
     void greedyIdsAndStepLogprobsMatch(String dir) {
         JsonNode ref = Reference.reference(dir);
@@ -51,7 +52,8 @@ class GenerationParityTest {
     @Test
     void kvCacheEqualsRecomputation() {
         for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny",
-                "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"}) {
+                "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
+                "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
                 long[] prompt = Reference.longs(Reference.reference(dir).get("results").get(0).get("input_ids"));
                 SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(12).build();

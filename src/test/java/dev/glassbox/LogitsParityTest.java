@@ -18,7 +18,8 @@ class LogitsParityTest {
         "models/stories260K", "fixtures/llama-gqa", "fixtures/llama-tied", "fixtures/llama31-rope",
         "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
-        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
+        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {
         JsonNode ref = Reference.reference(dir);

@@ -24,6 +24,8 @@ public abstract class Architecture {
         register(new Phi3());
         register(new Gemma());
         register(new GptNeoX());
+        register(new Mixtral());
+        register(new Qwen2Moe());
     }
 
     private static void register(Architecture a) {

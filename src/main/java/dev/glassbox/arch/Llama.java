@@ -31,7 +31,7 @@ class Llama extends Architecture {
         int headDim = hd == null ? hidden / heads : hd;
         int positions = requireInt(c, "max_position_embeddings", file);
         String act = c.path("hidden_act").asText("silu");
-        Integer window = modelType.equals("mistral") ? optInt(c, "sliding_window") : null;
+        Integer window = slidingWindow(c, file);
         return new ModelConfig(
                 modelType,
                 requireInt(c, "vocab_size", file),
@@ -57,6 +57,11 @@ class Llama extends Architecture {
                 eosIds(c),
                 optLong(c, "pad_token_id"),
                 c);
+    }
+
+    /** The attention window every layer uses, or null for full attention. */
+    Integer slidingWindow(JsonNode c, String file) {
+        return modelType.equals("mistral") ? optInt(c, "sliding_window") : null;
     }
 
     /** Llama's attention_bias puts biases on q, k, v and o; Qwen2 always has them on q, k, v. */

@@ -8,10 +8,12 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.MoeConfig;
 
 /**
  * One pre-norm transformer layer: x + attn(norm1(x)), then + mlp(norm2(·)); with a parallel
- * residual (GPT-NeoX) both read the layer's input: x + attn(norm1(x)) + mlp(norm2(x)).
+ * residual (GPT-NeoX) both read the layer's input: x + attn(norm1(x)) + mlp(norm2(x)). The MLP is
+ * a {@link Mlp}, or a {@link MoeMlp} on a mixture-of-experts model's sparse layers.
  */
 public final class DecoderLayer extends AbstractBlock {
 
@@ -19,7 +21,8 @@ public final class DecoderLayer extends AbstractBlock {
     private final Norm norm1;
     private final Attention attention;
     private final Norm norm2;
-    private final Mlp mlp;
+    private final Mlp mlp; // null where the layer's MLP is a mixture
+    private final MoeMlp moe; // null where it is dense
     private final String prefix;
     private final boolean parallelResidual;
 
@@ -35,7 +38,14 @@ public final class DecoderLayer extends AbstractBlock {
         norm1 = addChildBlock("norm1", new Norm(cfg.norm(), n.norm1Weight(), n.norm1Bias(), d, cfg.normEps()));
         attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor, qkvInterleaved));
         norm2 = addChildBlock("norm2", new Norm(cfg.norm(), n.norm2Weight(), n.norm2Bias(), d, cfg.normEps()));
-        mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+        MoeConfig experts = MoeConfig.of(cfg);
+        if (experts != null && experts.isSparse(index)) {
+            mlp = null;
+            moe = addChildBlock("mlp", new MoeMlp(cfg, experts, index, inputMajor));
+        } else {
+            mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+            moe = null;
+        }
     }
 
     public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
@@ -45,7 +55,7 @@ public final class DecoderLayer extends AbstractBlock {
         // resid_mid is the stream after attention writes to it; a parallel MLP reads resid_pre.
         NDArray mid = ctx.hook(prefix + "resid_mid", x.add(attnOut));
         NDArray m = ctx.hook(prefix + "ln2", norm2.apply(parallelResidual ? x : mid));
-        NDArray mlpOut = ctx.hook(prefix + "mlp.out", mlp.forward(m, ctx));
+        NDArray mlpOut = ctx.hook(prefix + "mlp.out", moe != null ? moe.forward(m, ctx) : mlp.forward(m, ctx));
         return ctx.hook(prefix + "resid_post", mid.add(mlpOut));
     }
 
@@ -65,8 +75,14 @@ public final class DecoderLayer extends AbstractBlock {
         return norm2;
     }
 
+    /** The dense MLP, or null on a mixture-of-experts layer. */
     public Mlp mlp() {
         return mlp;
+    }
+
+    /** The mixture of experts, or null on a dense layer. */
+    public MoeMlp moe() {
+        return moe;
     }
 
     @Override
