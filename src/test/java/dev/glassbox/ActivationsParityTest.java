@@ -24,7 +24,8 @@ class ActivationsParityTest {
         "fixtures/llama-gqa", "fixtures/llama31-rope", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
         "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
-        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny",
+        "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"
     })
     void hiddenStatesAndAttentionMatch(String dir) {
         JsonNode ref = Reference.reference(dir);

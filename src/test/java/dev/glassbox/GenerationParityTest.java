@@ -23,7 +23,8 @@ class GenerationParityTest {
         "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny", "fixtures/phi3-tiny",
         "fixtures/gemma-tiny",
         "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
-        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny",
+        "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"
     })
     void greedyIdsAndStepLogprobsMatch(String dir) {
         JsonNode ref = Reference.reference(dir);
@@ -53,7 +54,8 @@ class GenerationParityTest {
     void kvCacheEqualsRecomputation() {
         for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny",
                 "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
-                "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"}) {
+                "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny",
+                "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
                 long[] prompt = Reference.longs(Reference.reference(dir).get("results").get(0).get("input_ids"));
                 SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(12).build();

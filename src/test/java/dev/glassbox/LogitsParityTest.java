@@ -19,7 +19,8 @@ class LogitsParityTest {
         "fixtures/llama-bf16", "fixtures/llama-sharded", "fixtures/llama-pickle-bin", "fixtures/mistral-tiny", "fixtures/qwen2-tiny",
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
         "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny",
-        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny"
+        "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny",
+        "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {
         JsonNode ref = Reference.reference(dir);

@@ -6,11 +6,14 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.blocks.Attention;
 import dev.glassbox.blocks.HookNames;
+import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.blocks.Norm;
 import dev.glassbox.blocks.TransformerLM;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -28,20 +31,22 @@ import java.util.Set;
  * for LayerNorm: d − mean(d)) and u is the target's unembedding row; LayerNorm's bias adds b · u
  * as its own "norm bias" term. An attention output splits further into heads: head h contributes
  * z_h · (W_O[:, h] ᵀ d) (its slice of the output projection), and W_O's bias b_O · d is a term of
- * its own. The terms add up to the logit itself.
+ * its own. On a mixture-of-experts layer the MLP term splits the same way into one term per routed
+ * expert (its weighted output, 0 where the position did not choose it) and one for the shared
+ * expert (after its sigmoid gate). The terms add up to the logit itself.
  */
 public final class LogitAttribution {
 
     /** What a term measures. */
-    public enum Kind { EMBED, POS_EMBED, ATTN_HEAD, ATTN_BIAS, MLP, NORM_BIAS }
+    public enum Kind { EMBED, POS_EMBED, ATTN_HEAD, ATTN_BIAS, MLP, MLP_EXPERT, MLP_SHARED_EXPERT, NORM_BIAS }
 
     /**
      * One additive term.
      *
      * @param name e.g. "embed", "pos_embed", "blocks.3.attn.head.5", "blocks.3.attn.bias",
-     *     "blocks.3.mlp", "ln_final.bias"
+     *     "blocks.3.mlp", "blocks.3.mlp.experts.2", "blocks.3.mlp.shared_expert", "ln_final.bias"
      * @param layer the layer, or -1 for terms outside the layers
-     * @param head the head for ATTN_HEAD terms, else -1
+     * @param head the head for ATTN_HEAD terms, the expert for MLP_EXPERT terms, else -1
      * @param value its contribution to the logit
      */
     public record Term(String name, Kind kind, int layer, int head, double value) {}
@@ -70,9 +75,14 @@ public final class LogitAttribution {
             return s;
         }
 
-        /** The term of one layer's MLP. */
+        /** The term of one layer's MLP (on a mixture, the sum of its expert terms). */
         public double mlp(int layer) {
-            return terms.stream().filter(t -> t.kind() == Kind.MLP && t.layer() == layer).mapToDouble(Term::value).sum();
+            return terms.stream().filter(t -> MLP_KINDS.contains(t.kind()) && t.layer() == layer).mapToDouble(Term::value).sum();
+        }
+
+        /** The routed expert terms of one mixture-of-experts layer, by expert (empty for a dense MLP). */
+        public double[] experts(int layer) {
+            return terms.stream().filter(t -> t.kind() == Kind.MLP_EXPERT && t.layer() == layer).mapToDouble(Term::value).toArray();
         }
 
         /** The head terms of one layer, by head. */
@@ -86,6 +96,8 @@ public final class LogitAttribution {
         }
     }
 
+    private static final Set<Kind> MLP_KINDS = EnumSet.of(Kind.MLP, Kind.MLP_EXPERT, Kind.MLP_SHARED_EXPERT);
+
     private LogitAttribution() {}
 
     /** The activations attribution reads. */
@@ -96,13 +108,29 @@ public final class LogitAttribution {
             names.add(HookNames.POS_EMBED);
         }
         int layers = cfg.numLayers();
+        MoeConfig moe = MoeConfig.of(cfg);
         for (int l = 0; l < layers; l++) {
             names.add(HookNames.block(l, "attn.z"));
             names.add(HookNames.block(l, "attn.out"));
             names.add(HookNames.block(l, "mlp.out"));
+            names.addAll(expertOutputs(moe, l));
         }
         names.add(HookNames.block(layers - 1, "resid_post"));
         names.add(HookNames.LOGITS);
+        return names;
+    }
+
+    /** The per-expert outputs attribution reads on layer {@code l} of a mixture (none for a dense MLP). */
+    static List<String> expertOutputs(MoeConfig moe, int l) {
+        List<String> names = new ArrayList<>();
+        if (moe != null && moe.isSparse(l)) {
+            for (int e = 0; e < moe.numExperts(); e++) {
+                names.add(HookNames.block(l, "mlp.experts." + e + ".out"));
+            }
+            if (moe.hasSharedExpert()) {
+                names.add(HookNames.block(l, "mlp.shared_expert.out"));
+            }
+        }
         return names;
     }
 
@@ -218,8 +246,20 @@ public final class LogitAttribution {
             if (bias != null) {
                 terms.add(new Term(HookNames.block(l, "attn.bias"), Kind.ATTN_BIAS, l, -1, Vectors.dot(bias, dir)));
             }
-            terms.add(new Term(HookNames.block(l, "mlp"), Kind.MLP, l, -1,
-                    Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "mlp.out")), position, d), dir)));
+            MoeMlp moe = block.layers().get(l).moe();
+            if (moe == null) {
+                terms.add(new Term(HookNames.block(l, "mlp"), Kind.MLP, l, -1,
+                        Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "mlp.out")), position, d), dir)));
+                continue;
+            }
+            for (int e = 0; e < moe.numExperts(); e++) {
+                terms.add(new Term(HookNames.block(l, "mlp.experts." + e), Kind.MLP_EXPERT, l, e,
+                        Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "mlp.experts." + e + ".out")), position, d), dir)));
+            }
+            if (moe.sharedExpert() != null) {
+                terms.add(new Term(HookNames.block(l, "mlp.shared_expert"), Kind.MLP_SHARED_EXPERT, l, -1,
+                        Vectors.dot(Vectors.row(cache.floats(HookNames.block(l, "mlp.shared_expert.out")), position, d), dir)));
+            }
         }
         if (b != null) {
             terms.add(new Term("ln_final.bias", Kind.NORM_BIAS, -1, -1, Vectors.dot(b, u)));
