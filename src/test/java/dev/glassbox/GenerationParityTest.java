@@ -24,8 +24,8 @@ class GenerationParityTest {
         "fixtures/gemma-tiny",
         "fixtures/qwen3-tiny", "fixtures/gemma2-tiny", "fixtures/gemma3-tiny", "fixtures/phi3-longrope-tiny",
         "fixtures/olmo2-tiny", "fixtures/llama-yarn-tiny", "fixtures/llama-bias-tiny", "fixtures/granite-tiny",
-        "fixtures/smollm3-tiny",
-        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
+        "fixtures/smollm3-tiny", "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny", "fixtures/mixtral-tiny",
+        "fixtures/qwen2-moe-tiny", "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"
     })
     void greedyIdsAndStepLogprobsMatch(String dir) {
         JsonNode ref = Reference.reference(dir);
@@ -56,7 +56,8 @@ class GenerationParityTest {
         for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/phi3-tiny", "fixtures/gemma-tiny",
                 "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny", "fixtures/qwen3-tiny", "fixtures/gemma2-tiny",
                 "fixtures/gemma3-tiny", "fixtures/phi3-longrope-tiny", "fixtures/olmo2-tiny", "fixtures/granite-tiny",
-                "fixtures/smollm3-tiny", "fixtures/llama-yarn-tiny"}) {
+                "fixtures/smollm3-tiny", "fixtures/llama-yarn-tiny", "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny",
+                "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir))) {
                 long[] prompt = Reference.longs(Reference.reference(dir).get("results").get(0).get("input_ids"));
                 SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(12).build();

@@ -20,8 +20,8 @@ class LogitsParityTest {
         "fixtures/phi3-tiny", "fixtures/gemma-tiny",
         "fixtures/qwen3-tiny", "fixtures/gemma2-tiny", "fixtures/gemma3-tiny", "fixtures/phi3-longrope-tiny",
         "fixtures/olmo2-tiny", "fixtures/llama-yarn-tiny", "fixtures/llama-bias-tiny", "fixtures/granite-tiny",
-        "fixtures/smollm3-tiny",
-        "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny"
+        "fixtures/smollm3-tiny", "glassbox-fixtures/gptneox-tiny", "glassbox-fixtures/gptneox-seq-tiny", "fixtures/mixtral-tiny",
+        "fixtures/qwen2-moe-tiny", "glassbox-fixtures/mixtral-top1-window-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"
     })
     void lastLogitsAndLogprobsMatchTransformers(String dir) {
         JsonNode ref = Reference.reference(dir);

@@ -30,6 +30,8 @@ public abstract class Architecture {
         register(new Olmo2());
         register(new Granite());
         register(new SmolLm3());
+        register(new Mixtral());
+        register(new Qwen2Moe());
     }
 
     private static void register(Architecture a) {
@@ -108,10 +110,11 @@ public abstract class Architecture {
      */
     public void checkTensors(ModelConfig cfg, java.util.function.Predicate<String> contains, String file) {
         int last = cfg.numLayers() - 1;
+        MoeConfig moe = MoeConfig.of(cfg);
         for (int l : last == 0 ? new int[] {0} : new int[] {0, last}) {
             LayerNames n = layer(l, cfg);
             for (String name : new String[] {n.norm1Weight(), n.qkvWeight(), n.qWeight(), n.oWeight(), n.norm2Weight(),
-                    n.postAttnNormWeight(), n.downWeight()}) {
+                    n.postAttnNormWeight(), moe != null && moe.isSparse(l) ? moe.names().router(l) : n.downWeight()}) {
                 if (name != null && !contains.test(name) && aliases(name).stream().noneMatch(contains)) {
                     throw new GlassboxException("missing tensor '" + name + "' in the checkpoint: " + file + " says the model has "
                             + cfg.numLayers() + " layers");

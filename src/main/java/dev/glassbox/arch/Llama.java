@@ -35,7 +35,7 @@ class Llama extends Architecture {
         ModelConfig.Builder b = base(r, file);
         ModelConfig partial = b.build();
         switch (modelType) {
-            case "mistral" -> b.slidingWindow(r.optSize("sliding_window"));
+            case "mistral", "mixtral" -> b.slidingWindow(r.optSize("sliding_window"));
             case "qwen2" -> qwenWindows(b, r, partial);
             default -> { }
         }

@@ -8,13 +8,15 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.MoeConfig;
 
 /**
  * One transformer layer: x + ρ·post1(attn(norm1(x))), then + ρ·post2(mlp(norm2(·))). Most models
  * are pre-norm (no post norms, ρ = 1); Gemma 2/3 also normalise each sublayer's output, OLMo-2
  * only does that (no norm before the sublayers), Granite scales each output by its
  * residual_multiplier ρ. With a parallel residual (GPT-NeoX) both sublayers read the layer's
- * input: x + attn(norm1(x)) + mlp(norm2(x)).
+ * input: x + attn(norm1(x)) + mlp(norm2(x)). The MLP is a {@link Mlp}, or a {@link MoeMlp} on a
+ * mixture-of-experts model's sparse layers.
  */
 public final class DecoderLayer extends AbstractBlock {
 
@@ -23,7 +25,8 @@ public final class DecoderLayer extends AbstractBlock {
     private final Attention attention;
     private final Norm postAttnNorm;
     private final Norm norm2;
-    private final Mlp mlp;
+    private final Mlp mlp; // null where the layer's MLP is a mixture
+    private final MoeMlp moe; // null where it is dense
     private final Norm postMlpNorm;
     private final String prefix;
     private final boolean parallelResidual;
@@ -42,7 +45,14 @@ public final class DecoderLayer extends AbstractBlock {
         attention = addChildBlock("attn", new Attention(cfg, n, index, inputMajor, qkvInterleaved));
         postAttnNorm = norm("post_attn_norm", cfg, n.postAttnNormWeight(), null);
         norm2 = norm("norm2", cfg, n.norm2Weight(), n.norm2Bias());
-        mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+        MoeConfig experts = MoeConfig.of(cfg);
+        if (experts != null && experts.isSparse(index)) {
+            mlp = null;
+            moe = addChildBlock("mlp", new MoeMlp(cfg, experts, index, inputMajor));
+        } else {
+            mlp = addChildBlock("mlp", new Mlp(cfg, n, index, inputMajor));
+            moe = null;
+        }
         postMlpNorm = norm("post_mlp_norm", cfg, n.postMlpNormWeight(), null);
     }
 
@@ -59,7 +69,7 @@ public final class DecoderLayer extends AbstractBlock {
         NDArray mid = ctx.hook(prefix + "resid_mid", x.add(scaled(added)));
         NDArray in2 = parallelResidual ? x : mid;
         NDArray m = norm2 == null ? in2 : ctx.hook(prefix + "ln2", norm2.apply(in2));
-        NDArray mlpOut = ctx.hook(prefix + "mlp.out", mlp.forward(m, ctx));
+        NDArray mlpOut = ctx.hook(prefix + "mlp.out", moe != null ? moe.forward(m, ctx) : mlp.forward(m, ctx));
         NDArray added2 = postMlpNorm == null ? mlpOut : ctx.hook(prefix + "ln2_post", postMlpNorm.apply(mlpOut));
         return ctx.hook(prefix + "resid_post", mid.add(scaled(added2)));
     }
@@ -91,8 +101,14 @@ public final class DecoderLayer extends AbstractBlock {
         return norm2;
     }
 
+    /** The dense MLP, or null on a mixture-of-experts layer. */
     public Mlp mlp() {
         return mlp;
+    }
+
+    /** The mixture of experts, or null on a dense layer. */
+    public MoeMlp moe() {
+        return moe;
     }
 
     /** The norm of the MLP's output before it joins the residual, or null. */

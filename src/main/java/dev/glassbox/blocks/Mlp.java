@@ -12,7 +12,8 @@ import dev.glassbox.arch.ModelConfig.Activation;
 
 /**
  * The MLP that expands and contracts: down(act(up(x))) for GPT-2, and the gated form
- * down(act(gate(x)) ⊙ up(x)) for SwiGLU / GeGLU models, with gate and up optionally fused.
+ * down(act(gate(x)) ⊙ up(x)) for SwiGLU / GeGLU models, with gate and up optionally fused. Each
+ * expert of a mixture ({@link MoeMlp}) is one of these, hooked under its own prefix.
  */
 public final class Mlp extends AbstractBlock {
 
@@ -26,21 +27,36 @@ public final class Mlp extends AbstractBlock {
     private final String prefix;
 
     public Mlp(ModelConfig cfg, LayerNames n, int layer, boolean inputMajor) {
-        this.activation = cfg.activation();
-        this.gated = cfg.gatedMlp();
-        this.width = cfg.intermediateSize();
-        this.prefix = "blocks." + layer + ".";
-        int d = cfg.hiddenSize();
-        if (gated && n.gateUpWeight() != null) {
-            gateUp = addChildBlock("gate_up", new Linear(n.gateUpWeight(), null, d, 2 * width, inputMajor));
+        this(cfg.activation(), cfg.gatedMlp(), cfg.hiddenSize(), cfg.intermediateSize(), n.gateUpWeight(), n.gateWeight(), n.gateBias(),
+                n.upWeight(), n.upBias(), n.downWeight(), n.downBias(), "blocks." + layer + ".mlp.", inputMajor);
+    }
+
+    /**
+     * A gated MLP without biases, as each expert of a mixture ({@link MoeMlp}) is.
+     *
+     * @param width its hidden width I
+     * @param hookPrefix prepended to the hook names {@code pre}, {@code pre_linear}, {@code post}
+     */
+    public Mlp(ModelConfig cfg, String gateWeight, String upWeight, String downWeight, int width, String hookPrefix, boolean inputMajor) {
+        this(cfg.activation(), true, cfg.hiddenSize(), width, null, gateWeight, null, upWeight, null, downWeight, null, hookPrefix, inputMajor);
+    }
+
+    private Mlp(Activation activation, boolean gated, int d, int width, String gateUpWeight, String gateWeight, String gateBias,
+            String upWeight, String upBias, String downWeight, String downBias, String hookPrefix, boolean inputMajor) {
+        this.activation = activation;
+        this.gated = gated;
+        this.width = width;
+        this.prefix = hookPrefix;
+        if (gated && gateUpWeight != null) {
+            gateUp = addChildBlock("gate_up", new Linear(gateUpWeight, null, d, 2 * width, inputMajor));
             gate = null;
             up = null;
         } else {
             gateUp = null;
-            gate = gated ? addChildBlock("gate", new Linear(n.gateWeight(), n.gateBias(), d, width, inputMajor)) : null;
-            up = addChildBlock("up", new Linear(n.upWeight(), n.upBias(), d, width, inputMajor));
+            gate = gated ? addChildBlock("gate", new Linear(gateWeight, gateBias, d, width, inputMajor)) : null;
+            up = addChildBlock("up", new Linear(upWeight, upBias, d, width, inputMajor));
         }
-        down = addChildBlock("down", new Linear(n.downWeight(), n.downBias(), width, d, inputMajor));
+        down = addChildBlock("down", new Linear(downWeight, downBias, width, d, inputMajor));
     }
 
     /** @param x normalised input [B, T, D]; returns [B, T, D] */
@@ -57,15 +73,20 @@ public final class Mlp extends AbstractBlock {
                 g = gate.apply(x);
                 u = up.apply(x);
             }
-            g = ctx.hook(prefix + "mlp.pre", g);
-            u = ctx.hook(prefix + "mlp.pre_linear", u);
+            g = ctx.hook(prefix + "pre", g);
+            u = ctx.hook(prefix + "pre_linear", u);
             post = Activations.apply(activation, g).mul(u);
         } else {
-            NDArray pre = ctx.hook(prefix + "mlp.pre", up.apply(x));
+            NDArray pre = ctx.hook(prefix + "pre", up.apply(x));
             post = Activations.apply(activation, pre);
         }
-        post = ctx.hook(prefix + "mlp.post", post);
+        post = ctx.hook(prefix + "post", post);
         return down.apply(post);
+    }
+
+    /** The hidden width I. */
+    public int width() {
+        return width;
     }
 
     public boolean gated() {

@@ -54,8 +54,12 @@ public final class WeightLoader {
             addNorm(slots, layer.norm2());
             addNorm(slots, layer.postMlpNorm());
             Mlp m = layer.mlp();
-            for (Linear l : new Linear[] {m.gateUp(), m.gate(), m.up(), m.down()}) {
-                addLinear(slots, l);
+            if (m != null) {
+                for (Linear l : new Linear[] {m.gateUp(), m.gate(), m.up(), m.down()}) {
+                    addLinear(slots, l);
+                }
+            } else {
+                layer.moe().linears().forEach(l -> addLinear(slots, l));
             }
         }
         addNorm(slots, model.finalNorm());

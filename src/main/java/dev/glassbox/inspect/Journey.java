@@ -3,7 +3,9 @@ package dev.glassbox.inspect;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.blocks.HookNames;
+import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.generate.Sampler;
 import dev.glassbox.generate.SamplingConfig;
 import dev.glassbox.inspect.JourneyReport.AttentionMaps;
@@ -21,6 +23,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -91,9 +94,19 @@ public final class Journey {
             names.add(HookNames.POS_EMBED);
         }
         names.add(HookNames.block(0, "resid_pre"));
+        MoeConfig moe = MoeConfig.of(cfg);
         for (int l = 0; l < cfg.numLayers(); l++) {
             for (String s : List.of("attn.scores", "attn.pattern", "attn.z", "attn.out", "resid_mid", "mlp.post", "mlp.out", "resid_post")) {
                 names.add(HookNames.block(l, s));
+            }
+            if (moe != null && moe.isSparse(l)) {
+                // A mixture has no single mlp.post: the layer's line describes its top expert.
+                names.add(HookNames.block(l, "mlp.expert_ids"));
+                names.add(HookNames.block(l, "mlp.expert_weights"));
+                for (int e = 0; e < moe.numExperts(); e++) {
+                    names.add(HookNames.block(l, "mlp.experts." + e + ".post"));
+                }
+                names.addAll(LogitAttribution.expertOutputs(moe, l));
             }
         }
         names.add(HookNames.LN_FINAL);
@@ -278,7 +291,21 @@ public final class Journey {
             float[] zh = Arrays.copyOfRange(z, head * hd, (head + 1) * hd);
             double attnOut = Vectors.norm(Vectors.row(cache.floats(HookNames.block(l, "attn.out")), p, d));
             double mid = Vectors.norm(Vectors.row(cache.floats(HookNames.block(l, "resid_mid")), p, d));
-            float[] post = Vectors.row(cache.floats(HookNames.block(l, "mlp.post")), p, width);
+            String postName = HookNames.block(l, "mlp.post");
+            int lw = width;
+            String act = activationName(c);
+            MoeMlp moe = model.block().layers().get(l).moe();
+            if (moe != null) {
+                // The expert with the largest routing weight at p stands for the mixture.
+                int topK = moe.topK();
+                int e = (int) Vectors.row(cache.floats(HookNames.block(l, "mlp.expert_ids")), p, topK)[0];
+                float we = Vectors.row(cache.floats(HookNames.block(l, "mlp.expert_weights")), p, topK)[0];
+                postName = HookNames.block(l, "mlp.experts." + e + ".post");
+                lw = moe.experts().get(e).width();
+                act = act + ", expert " + e + " of " + moe.numExperts() + String.format(Locale.ROOT, " (weight %.3f", we)
+                        + (topK > 1 ? ", top " + topK + ")" : ")");
+            }
+            float[] post = Vectors.row(cache.floats(postName), p, lw);
             int positive = 0;
             int top = 0;
             for (int i = 0; i < post.length; i++) {
@@ -294,8 +321,8 @@ public final class Journey {
             TokenProb lensTop = Distributions.top(LogitLens.stageLogitsAt(model, cache, l + 1, p), 1, labels).get(0);
             out.add(new Layer(l, residIn, normName(c.norm()), new long[] {t, heads, hd}, new long[] {t, c.numKvHeads(), hd},
                     new long[] {t, c.numKvHeads(), hd}, head, new long[] {t, t}, scores, probs, f.perHead().get(head), f.averaged(),
-                    Vectors.norm(zh), new long[] {d, (long) heads * hd}, attnOut, mid, width, activationName(c), c.gatedMlp(),
-                    positive / (double) width, top, post[top], mlpOut, residOut, lensTop));
+                    Vectors.norm(zh), new long[] {d, (long) heads * hd}, attnOut, mid, lw, act, c.gatedMlp(),
+                    positive / (double) lw, top, post[top], mlpOut, residOut, lensTop));
             residIn = residOut;
         }
         return out;

@@ -125,7 +125,9 @@ public record JourneyReport(
      * @param woShape the output projection's shape {@code [D, H·d]}
      * @param attnOutNorm norm of the attention output (all heads through W_O), [D]
      * @param residMidNorm norm of the residual stream after adding it
-     * @param mlpWidth the MLP's hidden width I
+     * @param mlpWidth the MLP's hidden width I; on a mixture-of-experts layer every MLP figure is
+     *     that of the expert with the largest routing weight at this position, which
+     *     {@code activation} names
      * @param mlpActiveFraction the share of the I hidden values that are positive after the
      *     activation (times up, for gated MLPs)
      * @param topNeuron the hidden unit with the largest value, and that value

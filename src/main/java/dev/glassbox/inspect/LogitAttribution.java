@@ -6,12 +6,15 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.blocks.Attention;
 import dev.glassbox.blocks.DecoderLayer;
 import dev.glassbox.blocks.HookNames;
+import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.blocks.Norm;
 import dev.glassbox.blocks.TransformerLM;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +32,9 @@ import java.util.Set;
  * for LayerNorm: d − mean(d)) and u is the target's unembedding row; LayerNorm's bias adds b · u
  * as its own "norm bias" term. An attention output splits further into heads: head h contributes
  * z_h · (W_O[:, h] ᵀ d) (its slice of the output projection), and W_O's bias b_O · d is a term of
- * its own. The terms add up to the logit itself.
+ * its own. On a mixture-of-experts layer the MLP term splits the same way into one term per routed
+ * expert (its weighted output, 0 where the position did not choose it) and one for the shared
+ * expert (after its sigmoid gate). The terms add up to the logit itself.
  *
  * <p>Where a layer normalises a sublayer's output before it joins the residual (Gemma 2/3, OLMo-2),
  * that post-norm's scale is frozen the same way, so each head still contributes linearly; Granite's
@@ -41,15 +46,15 @@ import java.util.Set;
 public final class LogitAttribution {
 
     /** What a term measures. */
-    public enum Kind { EMBED, POS_EMBED, ATTN_HEAD, ATTN_BIAS, MLP, NORM_BIAS }
+    public enum Kind { EMBED, POS_EMBED, ATTN_HEAD, ATTN_BIAS, MLP, MLP_EXPERT, MLP_SHARED_EXPERT, NORM_BIAS }
 
     /**
      * One additive term.
      *
      * @param name e.g. "embed", "pos_embed", "blocks.3.attn.head.5", "blocks.3.attn.bias",
-     *     "blocks.3.mlp", "ln_final.bias"
+     *     "blocks.3.mlp", "blocks.3.mlp.experts.2", "blocks.3.mlp.shared_expert", "ln_final.bias"
      * @param layer the layer, or -1 for terms outside the layers
-     * @param head the head for ATTN_HEAD terms, else -1
+     * @param head the head for ATTN_HEAD terms, the expert for MLP_EXPERT terms, else -1
      * @param value its contribution to the logit
      */
     public record Term(String name, Kind kind, int layer, int head, double value) {}
@@ -78,9 +83,14 @@ public final class LogitAttribution {
             return s;
         }
 
-        /** The term of one layer's MLP. */
+        /** The term of one layer's MLP (on a mixture, the sum of its expert terms). */
         public double mlp(int layer) {
-            return terms.stream().filter(t -> t.kind() == Kind.MLP && t.layer() == layer).mapToDouble(Term::value).sum();
+            return terms.stream().filter(t -> MLP_KINDS.contains(t.kind()) && t.layer() == layer).mapToDouble(Term::value).sum();
+        }
+
+        /** The routed expert terms of one mixture-of-experts layer, by expert (empty for a dense MLP). */
+        public double[] experts(int layer) {
+            return terms.stream().filter(t -> t.kind() == Kind.MLP_EXPERT && t.layer() == layer).mapToDouble(Term::value).toArray();
         }
 
         /** The head terms of one layer, by head. */
@@ -97,6 +107,8 @@ public final class LogitAttribution {
     private LogitAttribution() {}
 
     /** The activations attribution reads. */
+    private static final Set<Kind> MLP_KINDS = EnumSet.of(Kind.MLP, Kind.MLP_EXPERT, Kind.MLP_SHARED_EXPERT);
+
     public static Set<String> hookNames(ModelConfig cfg) {
         Set<String> names = new LinkedHashSet<>();
         names.add(HookNames.EMBED);
@@ -105,13 +117,29 @@ public final class LogitAttribution {
         }
         int layers = cfg.numLayers();
         boolean post = cfg.normPlacement() != ModelConfig.NormPlacement.PRE;
+        MoeConfig moe = post ? null : MoeConfig.of(cfg);
         for (int l = 0; l < layers; l++) {
             names.add(HookNames.block(l, "attn.z"));
             names.add(HookNames.block(l, "attn.out"));
             names.add(HookNames.block(l, post ? "ln2_post" : "mlp.out"));
+            names.addAll(expertOutputs(moe, l));
         }
         names.add(HookNames.block(layers - 1, "resid_post"));
         names.add(cfg.finalLogitSoftcap() != null ? HookNames.LOGITS_PRE_CAP : HookNames.LOGITS);
+        return names;
+    }
+
+    /** The per-expert outputs attribution reads on layer {@code l} of a mixture (none for a dense MLP). */
+    static List<String> expertOutputs(MoeConfig moe, int l) {
+        List<String> names = new ArrayList<>();
+        if (moe != null && moe.isSparse(l)) {
+            for (int e = 0; e < moe.numExperts(); e++) {
+                names.add(HookNames.block(l, "mlp.experts." + e + ".out"));
+            }
+            if (moe.hasSharedExpert()) {
+                names.add(HookNames.block(l, "mlp.shared_expert.out"));
+            }
+        }
         return names;
     }
 
@@ -237,6 +265,20 @@ public final class LogitAttribution {
             }
             if (bias != null) {
                 terms.add(new Term(HookNames.block(l, "attn.bias"), Kind.ATTN_BIAS, l, -1, Vectors.dot(bias, attnDir)));
+            }
+            MoeMlp moe = layer.moe();
+            if (moe != null && layer.postMlpNorm() == null) {
+                // a mixture's write is the sum of its experts' weighted outputs: one term each, times ρ
+                float rho = layer.residualMultiplier();
+                for (int e = 0; e < moe.numExperts(); e++) {
+                    float[] out = Vectors.row(cache.floats(HookNames.block(l, "mlp.experts." + e + ".out")), position, d);
+                    terms.add(new Term(HookNames.block(l, "mlp.experts." + e), Kind.MLP_EXPERT, l, e, rho * Vectors.dot(out, dir)));
+                }
+                if (moe.sharedExpert() != null) {
+                    float[] out = Vectors.row(cache.floats(HookNames.block(l, "mlp.shared_expert.out")), position, d);
+                    terms.add(new Term(HookNames.block(l, "mlp.shared_expert"), Kind.MLP_SHARED_EXPERT, l, -1, rho * Vectors.dot(out, dir)));
+                }
+                continue;
             }
             // the MLP's write to the residual (after its post-norm where there is one), times ρ
             String mlpHook = layer.postMlpNorm() != null ? "ln2_post" : "mlp.out";

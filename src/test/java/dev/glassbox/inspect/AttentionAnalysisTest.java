@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AttentionAnalysisTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"fixtures/gpt2-tiny", "models/stories260K", "fixtures/llama-gqa", "fixtures/gemma2-tiny", "fixtures/qwen3-tiny"})
+    @ValueSource(strings = {"fixtures/gpt2-tiny", "models/stories260K", "fixtures/llama-gqa", "fixtures/gemma2-tiny",
+        "fixtures/qwen3-tiny", "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny", "glassbox-fixtures/mixtral-top1-window-tiny"})
     void lastLayerPatternsAndFocusMatchTheReference(String dir) {
         JsonNode r = Reference.reference(dir).get("results").get(1);
         long[] ids = Reference.longs(r.get("input_ids"));

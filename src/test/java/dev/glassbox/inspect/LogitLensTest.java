@@ -15,7 +15,8 @@ class LogitLensTest {
     /** The lens of the last layer is the model's output itself. */
     @ParameterizedTest
     @ValueSource(strings = {"fixtures/gpt2-tiny", "models/stories260K", "fixtures/gemma-tiny", "fixtures/llama-gqa",
-        "glassbox-fixtures/gptneox-tiny", "fixtures/gemma2-tiny", "fixtures/olmo2-tiny", "fixtures/granite-tiny", "fixtures/smollm3-tiny"})
+        "glassbox-fixtures/gptneox-tiny", "fixtures/gemma2-tiny", "fixtures/olmo2-tiny", "fixtures/granite-tiny",
+        "fixtures/smollm3-tiny", "fixtures/mixtral-tiny", "fixtures/qwen2-moe-tiny", "glassbox-fixtures/qwen2moe-mixed-tiny"})
     void lastLayerLensEqualsTheModelsLogits(String dir) {
         JsonNode r = Reference.reference(dir).get("results").get(1);
         long[] ids = Reference.longs(r.get("input_ids"));
