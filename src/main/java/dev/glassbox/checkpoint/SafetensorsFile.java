@@ -87,7 +87,7 @@ public final class SafetensorsFile implements TensorSource {
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
             readFully(channel, headerBuf, 8);
             if (headerBuf.get(0) != '{') {
-                throw new GlassboxException(file + ": safetensors header does not start with '{' (not a safetensors file?)");
+                throw new GlassboxException(file + ": safetensors header is not valid JSON (it does not start with '{'; not a safetensors file?)");
             }
             JsonNode header;
             try {
