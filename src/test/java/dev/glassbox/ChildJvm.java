@@ -18,11 +18,15 @@ public final class ChildJvm {
 
     /** Starts {@code mainClass} with {@code args}; the caller waits with {@link #finish}. */
     public static Process start(Class<?> mainClass, Path logDir, String name, List<String> args) throws IOException {
+        return start(mainClass, List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), logDir, name, args);
+    }
+
+    /** Starts {@code mainClass} with the given JVM options. */
+    public static Process start(Class<?> mainClass, List<String> jvmOptions, Path logDir, String name, List<String> args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx512m");
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-XX:TieredStopAtLevel=1"); // quick start; these children do little work
+        cmd.addAll(jvmOptions);
         String shared = System.getProperty("glassbox.shared");
         if (shared != null) {
             cmd.add("-Dglassbox.shared=" + shared);
@@ -49,6 +53,12 @@ public final class ChildJvm {
         }
         return new Result(exit, Files.readString(logDir.resolve(name + ".out"), StandardCharsets.UTF_8),
                 Files.readString(logDir.resolve(name + ".err"), StandardCharsets.UTF_8));
+    }
+
+    /** Runs a child with the given JVM options to the end. */
+    public static Result runWith(Class<?> mainClass, List<String> jvmOptions, Path logDir, String name, List<String> args,
+            long seconds) throws IOException, InterruptedException {
+        return finish(start(mainClass, jvmOptions, logDir, name, args), logDir, name, seconds);
     }
 
     /** Runs a child to the end. */

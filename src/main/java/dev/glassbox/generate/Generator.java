@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  */
 public final class Generator {
 
+    private static final long[] NO_IDS = new long[0];
+
     private final TransformerLM block;
     private final TextTokenizer tokenizer;
     private final NDManager manager;
@@ -107,7 +109,9 @@ public final class Generator {
         String stopReason = "max_new_tokens";
         long decodeStart = System.nanoTime();
         for (int step = 0; step < maxNew; step++) {
-            Choice c = sampler.choose(logits, Arrays.copyOf(seq, len));
+            // The context ids matter only to the repetition penalty; copying them every step would
+            // make each step's garbage grow with the sequence.
+            Choice c = sampler.choose(logits, cfg.repetitionPenalty() == 1.0 ? NO_IDS : Arrays.copyOf(seq, len));
             long id = c.tokenId();
             seq[len++] = id;
             text.append(stream == null ? "" : stream.push(id));
