@@ -69,6 +69,14 @@ public final class LanguageModel implements AutoCloseable {
             manager = NDManager.newBaseManager(device, "PyTorch");
             WeightLoader.load(block, arch, ckpt.tensors(), manager, progress);
             TextTokenizer tokenizer = loadTokenizer(dir);
+            if (tokenizer != null) {
+                try {
+                    tokenizer.requireWithin(cfg.vocabSize(), file);
+                } catch (GlassboxException e) {
+                    tokenizer.close();
+                    throw e;
+                }
+            }
             return new LanguageModel(dir, cfg, arch, block, manager, ckpt, tokenizer);
         } catch (RuntimeException e) {
             if (manager != null) {

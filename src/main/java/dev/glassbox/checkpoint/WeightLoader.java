@@ -106,7 +106,11 @@ public final class WeightLoader {
                 throw new GlassboxException(
                         "tensor '" + name + "' has shape " + found + " but the config implies " + slot.expected());
             }
-            slot.parameter().setArray(toNDArray(raw, manager));
+            try {
+                slot.parameter().setArray(toNDArray(raw, manager));
+            } finally {
+                raw.release(); // the engine holds its own copy now
+            }
             done++;
             if (progress != null) {
                 progress.accept(done);

@@ -78,6 +78,9 @@ public final class JourneyCommand implements Callable<Integer> {
         if (!fmt.equals("text") && !fmt.equals("json") && !fmt.equals("html")) {
             throw new GlassboxException("--format must be text, json or html, found '" + format + "'");
         }
+        if (out != null) {
+            OutputFile.check(out, "--out"); // before the model runs, not after
+        }
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
             Journey.Options opts = Journey.Options.defaults()
@@ -89,11 +92,7 @@ public final class JourneyCommand implements Callable<Integer> {
                 default -> JourneyText.render(report);
             };
             if (out != null) {
-                Path parent = out.toAbsolutePath().getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                Files.writeString(out, rendered, StandardCharsets.UTF_8);
+                OutputFile.write(out, rendered, "--out");
                 System.err.println("wrote " + out);
             } else {
                 System.out.print(rendered);

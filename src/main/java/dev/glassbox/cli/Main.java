@@ -52,13 +52,35 @@ public final class Main implements Runnable {
                 commandLine.getErr().println("glassbox: error: " + oneLine(cause.getMessage()));
                 return 2;
             }
+            for (Throwable t = ex; t != null; t = t.getCause()) {
+                if (t instanceof java.io.IOException io) {
+                    commandLine.getErr().println("glassbox: error: " + oneLine(OutputFile.describe(io)));
+                    return 2;
+                }
+            }
             commandLine.getErr().println("glassbox: internal error: " + ex + " (please report it; run with -Dglassbox.debug=true for the trace)");
             if (Boolean.getBoolean("glassbox.debug")) {
                 ex.printStackTrace(commandLine.getErr());
             }
             return 1;
         });
-        return cl.execute(args);
+        cl.setParameterExceptionHandler((ex, arguments) -> {
+            // picocli would print the message and then the whole usage; one line is the rule here.
+            CommandLine commandLine = ex.getCommandLine();
+            String command = commandLine.getCommandSpec().qualifiedName();
+            String message = oneLine(ex.getMessage()).replaceFirst("^Error: ", "");
+            commandLine.getErr().println("glassbox: error: " + message
+                    + " (run '" + command + " --help' for usage)");
+            return 2;
+        });
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // A last line of defence: inputs are bounded before allocation, but never a stack trace.
+            System.err.println("glassbox: error: out of memory (" + oneLine(e.getMessage())
+                    + "); the input needs more memory than the JVM may use (raise -Xmx)");
+            return 1;
+        }
     }
 
     static String oneLine(String s) {

@@ -59,7 +59,7 @@ public final class TextGenerationTranslator implements NoBatchifyTranslator<Gene
         ctx.setAttachment(PROMPT, ids);
         ctx.setAttachment(SAMPLING, cfg);
         NDManager m = ctx.getPredictorManager();
-        int capacity = Math.min(block.config().maxPositions(), ids.length + Math.max(1, cfg.maxNewTokens()));
+        int capacity = (int) Math.min(block.config().maxPositions(), (long) ids.length + Math.max(1, cfg.maxNewTokens()));
         NDList input = new NDList(m.create(ids, new Shape(1, ids.length)));
         input.addAll(KvCache.allocate(m, block.config().numLayers(), 1, block.config().numKvHeads(), block.config().headDim(), capacity));
         return input;

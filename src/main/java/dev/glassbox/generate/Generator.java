@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  */
 public final class Generator {
 
+    private static final long[] NO_IDS = new long[0];
+
     private final TransformerLM block;
     private final TextTokenizer tokenizer;
     private final NDManager manager;
@@ -57,7 +59,7 @@ public final class Generator {
         checkPrompt(promptIds, cfg);
         int context = block.config().maxPositions();
         try (NDManager m = manager.newSubManager();
-                KvCache cache = block.newCache(m, 1, Math.min(context, promptIds.length + cfg.maxNewTokens()))) {
+                KvCache cache = block.newCache(m, 1, (int) Math.min(context, (long) promptIds.length + cfg.maxNewTokens()))) {
             ForwardContext ctx = new ForwardContext(cache, hooks);
             if (cfg.maxNewTokens() == 0) {
                 return new GenerationResult(promptIds.clone(), new long[0], "", List.of(), "max_new_tokens", 0, 0);
@@ -98,7 +100,8 @@ public final class Generator {
         StopChecker stops = new StopChecker(cfg.stopStrings());
         Sampler sampler = new Sampler(cfg);
         int maxNew = cfg.maxNewTokens();
-        long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNew);
+        // Sized by what can happen: the context ends a generation however large max_new_tokens is.
+        long[] seq = Arrays.copyOf(promptIds, promptIds.length + (int) Math.min(maxNew, Math.max(0L, (long) context - cache.length()) + 1));
         int len = promptIds.length;
         List<GeneratedToken> tokens = new ArrayList<>();
         StringBuilder text = new StringBuilder();
@@ -106,7 +109,9 @@ public final class Generator {
         String stopReason = "max_new_tokens";
         long decodeStart = System.nanoTime();
         for (int step = 0; step < maxNew; step++) {
-            Choice c = sampler.choose(logits, Arrays.copyOf(seq, len));
+            // The context ids matter only to the repetition penalty; copying them every step would
+            // make each step's garbage grow with the sequence.
+            Choice c = sampler.choose(logits, cfg.repetitionPenalty() == 1.0 ? NO_IDS : Arrays.copyOf(seq, len));
             long id = c.tokenId();
             seq[len++] = id;
             text.append(stream == null ? "" : stream.push(id));

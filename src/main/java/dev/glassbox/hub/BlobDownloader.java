@@ -37,7 +37,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Streams one file into {@code blobs/{etag}.incomplete}, resuming it with a Range request, checks
- * it (size, and sha256 when the etag is one), then renames it to {@code blobs/{etag}}. So the
+ * it (size; sha256 for LFS files, the git blob sha1 for others, as their etag names them; a file
+ * with neither a hash nor a length is not stored), then renames it to {@code blobs/{etag}}. So the
  * final blob name only ever holds a complete, verified file:
  *
  * <ul>
@@ -50,6 +51,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 final class BlobDownloader {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern GIT_SHA1 = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
     private static final long POLL_MILLIS = 100;
 
@@ -69,6 +71,39 @@ final class BlobDownloader {
 
     static boolean isSha256(String etag) {
         return SHA256.matcher(etag).matches();
+    }
+
+    /** A file stored in git (not LFS) has its git blob sha1 as ETag, 40 hex digits. */
+    static boolean isGitSha1(String etag) {
+        return GIT_SHA1.matcher(etag).matches();
+    }
+
+    /** git's blob id: sha1 of "blob {size}\0" followed by the content, as the hub's ETag names it. */
+    static String gitBlobSha1(Path file) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            sha1.update(("blob " + Files.size(file) + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            try (InputStream in = Files.newInputStream(file)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sha1.update(buf, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(sha1.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-1", e);
+        } catch (IOException e) {
+            throw new GlassboxException("cannot read " + file + ": " + HubClient.describe(e), e);
+        }
+    }
+
+    /**
+     * Whether a cached blob still matches its name: the git sha1 of a non-LFS blob is checked in
+     * full (such files are small); an LFS blob was checked against its sha256 when stored.
+     */
+    static boolean blobMatchesName(Path blob) {
+        String etag = blob.getFileName().toString();
+        return !isGitSha1(etag) || gitBlobSha1(blob).equals(etag);
     }
 
     /** Downloads {@code filename} at {@code commit} into {@code blob}, which does not exist yet. */
@@ -100,7 +135,7 @@ final class BlobDownloader {
                 }
             }
             long expected = meta.size() >= 0 ? meta.size() : fetched.total();
-            complete(partial, blob, what, verify ? meta.etag() : null, fetched.digest(), expected);
+            complete(partial, blob, what, verify ? meta.etag() : null, fetched.digest(), expected, meta.etag());
             return;
         }
         throw new GlassboxException(client.endpoint() + " refused to serve " + what + " from the start");
@@ -222,8 +257,15 @@ final class BlobDownloader {
     }
 
     /** Checks the finished partial file and renames it to the blob; a bad file is deleted. */
-    private void complete(Path partial, Path blob, String what, String sha256, MessageDigest digest, long expected) {
+    private void complete(Path partial, Path blob, String what, String sha256, MessageDigest digest, long expected,
+            String etag) {
         long size = sizeOf(partial);
+        if (sha256 == null && !isGitSha1(etag) && expected < 0) {
+            // Neither a hash nor a length to check against: a truncated body would look complete.
+            delete(partial);
+            throw new GlassboxException("download of " + what + " cannot be verified: " + client.endpoint()
+                    + " sent neither a content hash as ETag nor a length; nothing was stored");
+        }
         if (expected >= 0 && size < expected) {
             throw new GlassboxException("download of " + what + " ended early after " + human(size) + " of "
                     + human(expected) + "; " + partial + " is kept and the next resolve resumes it");
@@ -239,6 +281,14 @@ final class BlobDownloader {
                 delete(partial);
                 throw new GlassboxException("download of " + what + " is corrupt: its sha256 is " + actual
                         + " but the hub says " + sha256 + "; it was deleted, resolve again to retry");
+            }
+        }
+        if (isGitSha1(etag)) {
+            String actual = gitBlobSha1(partial);
+            if (!actual.equals(etag)) {
+                delete(partial);
+                throw new GlassboxException("download of " + what + " is corrupt: its git blob sha1 is " + actual
+                        + " but the hub's ETag says " + etag + " (" + size + " bytes received); it was deleted, resolve again to retry");
             }
         }
         try {

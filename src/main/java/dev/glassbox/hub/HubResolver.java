@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -230,14 +231,18 @@ public final class HubResolver {
     /** Makes snapshots/{commit}/{filename} present, reusing any blob already cached (by us or Python). */
     private Path fetch(RepoCache cache, String commit, String filename, BlobDownloader downloader) {
         Path pointer = cache.pointer(commit, filename);
-        if (Files.exists(pointer)) { // follows the link: a dangling one does not count
-            return pointer;
+        Optional<Path> linked = cache.linkedBlob(pointer);
+        if (Files.exists(pointer) && (linked.isEmpty() || BlobDownloader.blobMatchesName(linked.get()))) {
+            return pointer; // follows the link: a dangling one does not count
         }
+        // Missing, or a blob that no longer matches its hash (stored by an older client, or damaged):
+        // fetch it again; the new blob replaces the bad one atomically.
         HubClient.FileMeta meta = client().fileMeta(cache.repoId(), commit, filename);
         Path blob = cache.blob(meta.etag());
-        if (!Files.exists(blob)) {
+        if (!Files.exists(blob) || !BlobDownloader.blobMatchesName(blob)) {
             try (BlobLock lock = BlobLock.acquire(cache.lockFile(meta.etag()))) {
-                if (!Files.exists(blob)) { // another process may have finished it while we waited
+                // Another process may have finished (or repaired) it while we waited.
+                if (!Files.exists(blob) || !BlobDownloader.blobMatchesName(blob)) {
                     downloader.download(cache.repoId(), commit, filename, meta, blob);
                 }
             } catch (IOException e) {

@@ -4,7 +4,6 @@ import dev.glassbox.GlassboxException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -99,33 +98,42 @@ final class RepoCache {
     /**
      * Makes snapshots/{commit}/{filename} point at a complete blob: a relative symlink when the file
      * system allows it, else a copy (huggingface_hub reads both). The blob exists before the link,
-     * so a link never dangles.
+     * so a link never dangles. The link is made under a temporary name and renamed over the
+     * pointer, so another process reading the snapshot never finds the entry missing (deleting
+     * first and linking after would leave a gap in which a concurrent load sees no weights).
      */
     void link(Path blob, Path pointer) {
         try {
             Files.createDirectories(pointer.getParent());
-            Files.deleteIfExists(pointer); // a dangling link left behind, e.g. after a blob was deleted
             Path target = pointer.getParent().relativize(blob);
-            try {
-                Files.createSymbolicLink(pointer, target);
-                return;
-            } catch (FileAlreadyExistsException e) {
-                if (Files.exists(pointer)) {
-                    return; // another process linked it meanwhile
-                }
-                throw e;
-            } catch (UnsupportedOperationException | IOException e) {
-                // no symlinks here (some Windows setups, some network file systems): copy instead
-            }
             Path tmp = pointer.resolveSibling(pointer.getFileName() + "." + UUID.randomUUID() + ".tmp");
             try {
-                Files.copy(blob, tmp);
+                try {
+                    Files.createSymbolicLink(tmp, target);
+                } catch (UnsupportedOperationException | IOException e) {
+                    // no symlinks here (some Windows setups, some network file systems): copy instead
+                    Files.copy(blob, tmp);
+                }
                 moveAtomically(tmp, pointer);
             } finally {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
             throw writeError(pointer, e);
+        }
+    }
+
+    /** The blob a snapshot entry links to, when it is a symlink into blobs/ (not a copy). */
+    Optional<Path> linkedBlob(Path pointer) {
+        try {
+            if (!Files.isSymbolicLink(pointer)) {
+                return Optional.empty();
+            }
+            Path target = pointer.getParent().resolve(Files.readSymbolicLink(pointer)).normalize();
+            return target.getParent() != null && target.getParent().equals(repoDir.resolve("blobs").normalize())
+                    ? Optional.of(target) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.glassbox.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import dev.glassbox.GlassboxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,11 +30,8 @@ final class SymbolicCodec implements Codec {
         this.vocab = vocab;
         this.source = source;
         int words = 1;
-        for (long id = 0; id < vocab.size(); id++) {
-            String t = vocab.token(id);
-            if (t != null) {
-                words = Math.max(words, t.split(" ").length);
-            }
+        for (long id : vocab.ids()) {
+            words = Math.max(words, vocab.token(id).split(" ").length);
         }
         this.maxWords = words;
     }
@@ -58,13 +56,17 @@ final class SymbolicCodec implements Codec {
                 } catch (NumberFormatException ex) {
                     throw new GlassboxException(file + ": id2token key '" + e.getKey() + "' is not a token id");
                 }
-                put(b, id, e.getValue().asText());
+                if (!e.getValue().isTextual()) {
+                    throw new GlassboxException(file + ": id2token gives id " + id + " the token " + Vocabulary.clip(e.getValue())
+                            + ", not a string");
+                }
+                put(b, Vocabulary.tokenId(LongNode.valueOf(id), file.toString(), "id2token", e.getValue().asText()), e.getValue().asText());
             }
         } else if (token2id.isObject() && !token2id.isEmpty()) {
             Iterator<Map.Entry<String, JsonNode>> it = token2id.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                put(b, e.getValue().asLong(), e.getKey());
+                put(b, Vocabulary.tokenId(e.getValue(), file.toString(), "token2id", e.getKey()), e.getKey());
             }
         } else {
             throw new GlassboxException(file + " has neither a token2id nor an id2token object");
@@ -74,9 +76,10 @@ final class SymbolicCodec implements Codec {
         Iterator<Map.Entry<String, JsonNode>> it = token2id.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getKey().equals(vocab.token(e.getValue().asLong()))) {
+            long id = Vocabulary.tokenId(e.getValue(), file.toString(), "token2id", e.getKey());
+            if (!e.getKey().equals(vocab.token(id))) {
                 throw new GlassboxException(file + ": token2id gives '" + e.getKey() + "' id "
-                        + e.getValue().asLong() + " but id2token disagrees");
+                        + id + " but id2token disagrees");
             }
         }
         return new SymbolicCodec(vocab, file.toString());
@@ -115,10 +118,9 @@ final class SymbolicCodec implements Codec {
 
     private String example() {
         StringJoiner j = new StringJoiner(SEPARATOR);
-        for (long id = 0; id < vocab.size() && id < 3; id++) {
-            if (vocab.contains(id)) {
-                j.add(vocab.token(id));
-            }
+        long[] ids = vocab.ids();
+        for (int i = 0; i < ids.length && i < 3; i++) {
+            j.add(vocab.token(ids[i]));
         }
         return j.toString();
     }

@@ -87,7 +87,9 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new GlassboxException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        Vocabulary vocab = Vocabulary.fromTokenizerJson(Gpt2BpeJson.readJson(file));
+        JsonNode root = Gpt2BpeJson.readJson(file);
+        Vocabulary vocab = Vocabulary.fromTokenizerJson(root, file.toString());
+        TokenizerJsonCheck.check(root, vocab, file.toString()); // before the native library sees it
         Codec codec = HfCodec.fromJson(json, file.toString());
         return new TextTokenizer(codec, vocab, file.toString(), cleanUpSpaces(file.getParent()), true);
     }
@@ -96,7 +98,8 @@ public final class TextTokenizer implements AutoCloseable {
     static TextTokenizer fromVocabAndMerges(Path dir) {
         JsonNode json = Gpt2BpeJson.build(dir);
         String what = dir.resolve("vocab.json") + " + merges.txt";
-        Vocabulary vocab = Vocabulary.fromTokenizerJson(json);
+        Vocabulary vocab = Vocabulary.fromTokenizerJson(json, what);
+        TokenizerJsonCheck.check(json, vocab, what);
         Codec codec = HfCodec.fromJson(json.toString(), what);
         return new TextTokenizer(codec, vocab, what, cleanUpSpaces(dir), true);
     }
@@ -199,6 +202,18 @@ public final class TextTokenizer implements AutoCloseable {
         return vocab.isSpecial(id);
     }
 
+    /**
+     * Refuses a tokenizer that names ids the model has no embedding for: such a token could be
+     * produced by encode but not run. {@code configFile} names where the model's size came from.
+     */
+    public void requireWithin(int modelVocabSize, String configFile) {
+        if (vocab.size() > modelVocabSize) {
+            long id = vocab.size() - 1;
+            throw new GlassboxException(source + ": token '" + Vocabulary.clip(vocab.token(id)) + "' has id " + id
+                    + ", beyond the model's vocabulary (vocab_size " + modelVocabSize + " in " + configFile + ")");
+        }
+    }
+
     /** The file(s) this tokenizer was read from. */
     public String source() {
         return source;
@@ -221,7 +236,7 @@ public final class TextTokenizer implements AutoCloseable {
      * stays a prefix when decoded before another token; -1 if there is none.
      */
     private long findAnchor() {
-        for (long id = 0; id < vocab.size(); id++) {
+        for (long id : vocab.ids()) {
             String token = vocab.token(id);
             if (token == null || vocab.isSpecial(id) || BYTE_TOKEN.matcher(token).matches()) {
                 continue;

@@ -85,6 +85,12 @@ final class FakeHub implements AutoCloseable {
     volatile boolean corruptLfs;
     /** CDN ignores Range headers and always answers 200 with the whole body. */
     volatile boolean ignoreRange;
+    /** Milliseconds the hub waits before answering each request (keeps concurrent clients in flight together). */
+    volatile int delayMillis;
+    /** The hub flips a byte in every small (non-LFS) body it sends, keeping the right ETag. */
+    volatile boolean corruptSmall;
+    /** The hub sends small files chunked (no Content-Length) and stops after half the body. */
+    volatile boolean truncateSmall;
 
     FakeHub() throws IOException {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
@@ -92,6 +98,9 @@ final class FakeHub implements AutoCloseable {
         cdn = HttpServer.create(loopback, 0);
         hub.createContext("/", this::handleHub);
         cdn.createContext("/", this::handleCdn);
+        // A thread per request, as a real server answers concurrent clients concurrently.
+        hub.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        cdn.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         hub.start();
         cdn.start();
     }
@@ -155,6 +164,13 @@ final class FakeHub implements AutoCloseable {
     private void handleHub(HttpExchange ex) throws IOException {
         try (ex) {
             record("hub", ex);
+            if (delayMillis > 0) {
+                try {
+                    Thread.sleep(delayMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             String path = ex.getRequestURI().getRawPath();
             Matcher api = API.matcher(path);
             Matcher resolve = RESOLVE.matcher(path);
@@ -227,6 +243,15 @@ final class FakeHub implements AutoCloseable {
             return;
         }
         out.set("ETag", "\"" + gitBlobSha1(data) + "\"");
+        if (corruptSmall && !ex.getRequestMethod().equals("HEAD")) {
+            data = data.clone();
+            data[data.length / 2] ^= 0x5a;
+        }
+        if (truncateSmall && !ex.getRequestMethod().equals("HEAD")) {
+            ex.sendResponseHeaders(200, 0); // chunked: the client cannot tell the body is cut
+            ex.getResponseBody().write(data, 0, data.length / 2);
+            return;
+        }
         send(ex, 200, data);
     }
 

@@ -2,6 +2,7 @@ package dev.glassbox.checkpoint.pickle;
 
 import dev.glassbox.GlassboxException;
 import dev.glassbox.checkpoint.DType;
+import dev.glassbox.checkpoint.FileBytes;
 import dev.glassbox.checkpoint.RawTensor;
 import dev.glassbox.checkpoint.TensorSource;
 import dev.glassbox.checkpoint.pickle.TorchUnpickler.StorageRef;
@@ -235,11 +236,12 @@ public final class TorchPickleCheckpoint implements TensorSource {
                         + " at offset " + offset + " reaches element " + last + " of a storage of "
                         + storage.numel() + "; the file is corrupt");
             }
-            // A view cannot hold more elements than its storage unless it repeats them (stride 0);
-            // no module parameter does that, and refusing it stops a tiny file from asking for a
-            // huge materialized copy.
-            if (numel > storage.numel()) {
-                throw new GlassboxException(label + ": " + shown + " repeats elements of its storage"
+            // A view that repeats elements of its storage (stride 0, or strides that make two
+            // indices meet) is a broadcast, never a saved parameter: every weight would alias
+            // another. Refusing it also stops a tiny file from asking for a huge materialized copy.
+            if (numel > storage.numel() || overlaps(shape, stride)) {
+                throw new GlassboxException(label + ": " + shown + " of shape " + Arrays.toString(shape)
+                        + " and stride " + Arrays.toString(stride) + " repeats elements of its storage"
                         + " (a broadcast view), which a saved parameter never does");
             }
         } catch (ArithmeticException e) {
@@ -282,7 +284,9 @@ public final class TorchPickleCheckpoint implements TensorSource {
             if (numel == 0) {
                 data = ByteBuffer.allocateDirect(0);
             } else if (isContiguous(t.shape(), t.stride()) && (!bigEndian || es == 1)) {
-                data = channel.map(FileChannel.MapMode.READ_ONLY, t.storageFileOffset() + t.offset() * es, bytes);
+                // Read, not mapped: a mapped file truncated under a running load would kill the JVM.
+                data = FileBytes.read(channel, t.storageFileOffset() + t.offset() * es, (int) bytes, label,
+                        "tensor '" + TorchUnpickler.printable(name) + "'");
             } else {
                 data = materialize(t, (int) bytes);
             }
@@ -290,6 +294,31 @@ public final class TorchPickleCheckpoint implements TensorSource {
         } catch (IOException e) {
             throw new GlassboxException(label + ": cannot read tensor '" + name + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether two indices of the view reach the same element. Taking the dimensions of size over 1
+     * by increasing stride, each stride must step past everything the smaller ones span, as in
+     * any permutation of a dense layout; a stride of 0 never does.
+     */
+    static boolean overlaps(long[] shape, long[] stride) {
+        Integer[] dims = new Integer[shape.length];
+        int n = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] > 1) {
+                dims[n++] = d;
+            }
+        }
+        Integer[] used = Arrays.copyOf(dims, n);
+        Arrays.sort(used, (a, b) -> Long.compare(stride[a], stride[b]));
+        long span = 1; // 1 + the furthest offset the smaller dimensions reach (checked for overflow by the caller)
+        for (int d : used) {
+            if (stride[d] < span) {
+                return true;
+            }
+            span += (shape[d] - 1) * stride[d];
+        }
+        return false;
     }
 
     /** Row-major contiguous, ignoring the strides of size-1 dimensions (torch leaves them arbitrary). */
@@ -322,8 +351,8 @@ public final class TorchPickleCheckpoint implements TensorSource {
             throw new GlassboxException(label + ": tensor '" + t.name() + "' is a strided view spanning "
                     + span * es + " bytes, more than one buffer can hold (2 GiB)");
         }
-        ByteBuffer src = channel.map(FileChannel.MapMode.READ_ONLY, t.storageFileOffset() + t.offset() * es,
-                span * es);
+        ByteBuffer src = FileBytes.read(channel, t.storageFileOffset() + t.offset() * es, (int) (span * es), label,
+                "tensor '" + TorchUnpickler.printable(t.name()) + "'");
         ByteBuffer out = ByteBuffer.allocateDirect(bytes);
         long inner = nd == 0 ? 1 : shape[nd - 1];
         long innerStride = nd == 0 ? 1 : stride[nd - 1];
@@ -353,6 +382,7 @@ public final class TorchPickleCheckpoint implements TensorSource {
                 index[d--] = 0;
             }
             if (d < 0) {
+                FileBytes.free(src);
                 return out;
             }
         }
