@@ -36,6 +36,9 @@ final class ChatJinja {
 
     private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
 
+    /** The clock strftime_now reads; tests fix it. */
+    static volatile java.time.Clock clock = java.time.Clock.systemDefaultZone();
+
     private final Jinjava jinjava;
 
     ChatJinja() {
@@ -127,7 +130,7 @@ final class ChatJinja {
 
     /** transformers' {@code strftime_now(format)}: the local time now, in Python's strftime format. */
     public static String strftimeNow(String format) {
-        return StrftimeFormatter.format(ZonedDateTime.now(), format);
+        return StrftimeFormatter.format(ZonedDateTime.now(clock), format);
     }
 
     /** Jinja2's indent(s, width=4, first=False, blank=False). */
