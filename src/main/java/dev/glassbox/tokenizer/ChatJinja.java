@@ -82,6 +82,7 @@ final class ChatJinja {
         g.registerFilter(new LoopWhere());
         g.registerFilter(new PyFilter("glassbox_loop", (v, a, kw) -> new PyMethods.LoopList(
                 v instanceof Map<?, ?> m ? m.keySet() : PyStrings.iterable(v == null ? List.of() : v))));
+        g.registerExpTest(new PyTest("none", v -> v == null || v instanceof PyNone));
         g.registerExpTest(new PyTest("iterable", v -> v instanceof String || v instanceof Iterable || v instanceof Map));
         g.registerExpTest(new PyTest("sequence", v -> v instanceof String || v instanceof List || v instanceof Map));
     }

@@ -209,9 +209,10 @@ public final class ChatTemplate {
             }
         }
         Map<String, Object> ctx = new HashMap<>(specialTokens);
-        ctx.putAll(chat.extra());
-        ctx.put("messages", chat.messages());
-        ctx.put("tools", chat.tools());
+        // JSON nulls inside the chat are Python's None (defined, prints "None"), not undefined
+        chat.extra().forEach((k, v) -> ctx.put(k, PyNone.wrapNulls(v)));
+        ctx.put("messages", PyNone.wrapNulls(chat.messages()));
+        ctx.put("tools", chat.tools() == null ? null : PyNone.wrapNulls(chat.tools()));
         ctx.put("documents", null);
         ctx.put("add_generation_prompt", addGenerationPrompt);
         return jinja.render(template, ctx);

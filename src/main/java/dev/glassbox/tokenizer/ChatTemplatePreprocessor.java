@@ -256,6 +256,13 @@ final class ChatTemplatePreprocessor {
                     continue;
                 }
             }
+            if ((tok.equals("==") || tok.equals("!=")) && next(t, i) < t.size()
+                    && (t.get(next(t, i)).equals("none") || t.get(next(t, i)).equals("None"))) {
+                // "x == none" is "x is none": Python's None (PyNone) is not Jinjava's null
+                out.add(tok.equals("==") ? " is " : " is not ");
+                i++;
+                continue;
+            }
             if ((tok.equals("+") || tok.equals("-")) && prev(t, i) >= 0 && isValueEnd(t.get(prev(t, i)))
                     && !isKeyword(t.get(prev(t, i)))) {
                 out.add(" " + tok + " "); // Jinjava misreads "x+1" in call arguments

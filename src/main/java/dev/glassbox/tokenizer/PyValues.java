@@ -35,7 +35,7 @@ final class PyValues {
     }
 
     private static void repr(Object v, StringBuilder sb) {
-        if (v == null) {
+        if (v == null || v instanceof PyNone) {
             sb.append("None");
         } else if (v instanceof Boolean b) {
             sb.append(b ? "True" : "False");
@@ -138,7 +138,7 @@ final class PyValues {
     }
 
     private static void json(Object v, StringBuilder sb, boolean ascii, String indent, String is, String ks, boolean sort, int depth) {
-        if (v == null) {
+        if (v == null || v instanceof PyNone) {
             sb.append("null");
         } else if (v instanceof Boolean b) {
             sb.append(b ? "true" : "false");
@@ -192,7 +192,7 @@ final class PyValues {
     }
 
     private static String jsonKey(Object k) {
-        if (k == null) {
+        if (k == null || k instanceof PyNone) {
             return "null";
         }
         if (k instanceof Boolean b) {
@@ -242,7 +242,7 @@ final class PyValues {
 
     /** Python truthiness: None, False, 0, "" and empty containers are false. */
     static boolean truthy(Object v) {
-        if (v == null) {
+        if (v == null || v instanceof PyNone) {
             return false;
         }
         if (v instanceof Boolean b) {

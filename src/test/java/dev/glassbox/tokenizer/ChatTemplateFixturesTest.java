@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Real chat templates (Llama 3/3.1/3.2, Qwen2/2.5/3, Gemma 2/3, Phi-3/3.5/4/4-mini, Mistral
  * v0.1/v0.3/Nemo/Small, Mixtral, SmolLM2/3, Zephyr, DeepSeek-R1, OLMo-2, Hermes-2-Pro) rendered for
- * 13 conversations (tools, tool calls, enable_thinking, list content, unicode, raising orders),
+ * 17 conversations (tools, tool calls with null content, enable_thinking, reasoning, list content,
+ * unicode, whitespace, raising role orders),
  * against what transformers renders (glassbox-fixtures/chat/expected.json, written by
  * make_chat_fixtures.py with transformers 5.18 / jinja2 3.1.6).
  */
