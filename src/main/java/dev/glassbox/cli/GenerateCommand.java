@@ -36,7 +36,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = System.out;
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
-            SamplingConfig cfg = sampling.build(model, alternatives);
+            SamplingConfig cfg = input.withChatStops(sampling.build(model, alternatives), model);
             TextTokenizer tok = model.tokenizer();
             if (!json) {
                 if (input.promptText() != null) {

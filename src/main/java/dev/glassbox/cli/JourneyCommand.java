@@ -84,7 +84,7 @@ public final class JourneyCommand implements Callable<Integer> {
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
             Journey.Options opts = Journey.Options.defaults()
-                    .withSteps(steps).withPosition(position).withTopK(topK).withSampling(sampling(model));
+                    .withSteps(steps).withPosition(position).withTopK(topK).withSampling(input.withChatStops(sampling(model), model));
             JourneyReport report = Journey.run(model, ids, input.promptText(), opts);
             String rendered = switch (fmt) {
                 case "json" -> JourneyJson.render(report, true) + "\n";

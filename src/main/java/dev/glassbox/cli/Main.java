@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             ModelsCommand.class,
             TrainCommand.class,
             JourneyCommand.class,
+            TokenizeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
