@@ -5,10 +5,8 @@ import dev.glassbox.Engines;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.ModelLocator;
+import dev.glassbox.Progress;
 import java.nio.file.Path;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares: which checkpoint, where, on how many threads. */
@@ -46,13 +44,8 @@ public final class ModelOptions {
         if (quiet || total < 64) {
             return LanguageModel.load(dir, dev, null);
         }
-        try (ProgressBar pb = new ProgressBarBuilder()
-                .setTaskName("loading " + dir.getFileName())
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .build()) {
-            return LanguageModel.load(dir, dev, pb::stepTo);
+        try (Progress pb = Progress.start(Progress.Spec.of("loading " + dir.getFileName(), total))) {
+            return LanguageModel.load(dir, dev, pb == Progress.NONE ? null : pb::stepTo);
         }
     }
 
