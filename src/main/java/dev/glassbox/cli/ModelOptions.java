@@ -24,7 +24,8 @@ public final class ModelOptions {
             description = "Where to run. gpu needs a CUDA build of libtorch (see README). Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core).")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "PyTorch intra-op threads (default: 1 for models under 50M weights, else one per core).")
     Integer threads;
 
     @Option(names = "--quiet", description = "No progress bars.")
@@ -39,6 +40,9 @@ public final class ModelOptions {
             Engines.threads(threads);
         }
         Path dir = ModelLocator.resolve(model, revision, quiet);
+        if (threads == null) {
+            Engines.defaultThreadsFor(LanguageModel.parameterCount(dir));
+        }
         Device dev = parseDevice();
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
