@@ -24,10 +24,10 @@ public final class Engines {
     }
 
     /**
-     * Models with fewer weights than this run on one PyTorch thread by default: their matrix
-     * products are too small to split across threads, and a second OpenMP thread that spins while
-     * waiting for work made the bundled model several times slower whenever anything else ran on
-     * the machine (see README, "Threads").
+     * Models with fewer weights than this run on one PyTorch thread by default when OpenMP's
+     * threads spin while they wait (its default): a second spinning thread made the bundled model
+     * 3-6 times slower whenever anything else ran on the machine, and a small model's matrix
+     * products gain little from it anyway (see README, "Threads").
      */
     public static final long SMALL_MODEL_PARAMETERS = 50_000_000L;
 
@@ -36,13 +36,18 @@ public final class Engines {
         return System.getProperty("ai.djl.pytorch.num_threads") != null;
     }
 
+    /** Whether OpenMP's idle threads sleep ({@code OMP_WAIT_POLICY=PASSIVE}, as bin/glassbox sets it). */
+    public static boolean passiveWaiting() {
+        return "passive".equalsIgnoreCase(System.getenv("OMP_WAIT_POLICY"));
+    }
+
     /**
-     * The default for a model of {@code parameters} weights, unless a count was chosen already:
-     * one thread for a small model, else PyTorch's own default (one per core). Must run before
-     * the engine starts.
+     * The default thread count for a model of {@code parameters} weights, unless a count was
+     * chosen already: PyTorch's own (one per core) when idle threads sleep or the model is large,
+     * else one. Must run before the engine starts.
      */
     public static void defaultThreadsFor(long parameters) {
-        if (!threadsChosen() && parameters < SMALL_MODEL_PARAMETERS) {
+        if (!threadsChosen() && !passiveWaiting() && parameters < SMALL_MODEL_PARAMETERS) {
             threads(1);
         }
     }

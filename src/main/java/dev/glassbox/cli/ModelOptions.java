@@ -25,7 +25,7 @@ public final class ModelOptions {
     String device;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "PyTorch intra-op threads (default: 1 for models under 50M weights, else one per core).")
+            description = "PyTorch intra-op threads (default: one per core; 1 for models under 50M weights unless OMP_WAIT_POLICY=PASSIVE, which bin/glassbox sets).")
     Integer threads;
 
     @Option(names = "--quiet", description = "No progress bars.")
