@@ -16,16 +16,20 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The journey as ONE self-contained HTML page: inline CSS and inline JavaScript, no network
- * access (a Content-Security-Policy forbids any), no external scripts, fonts or images. It shows
- * the tokens, probability bars of the final choice, the logit-lens grid (stage × position, top
- * token and probability, coloured by probability), heatmaps of every layer's and head's attention
- * pattern (drawn on canvases by the inline script from data embedded in the page; click one to
- * enlarge it with token labels), and the stage-by-stage walkthrough of each step.
+ * The journey as ONE self-contained HTML page: inline CSS and inline JavaScript (both kept as
+ * resources beside this class, journey.css and journey.js), no network access (a
+ * Content-Security-Policy forbids any), no external scripts, fonts or images. A step picker at the
+ * top (links to {@code #step=N}, or the arrow keys) chooses which generated step the page explains;
+ * the first, the answer to the prompt, is shown first. For the chosen step: probability bars of
+ * the choice, the logit-lens grid (stage × position, top token and probability, coloured on a
+ * legend's scale), heatmaps of every layer's and head's attention pattern (drawn on canvases from
+ * data embedded in the page, tokens and weight on hover, click one to enlarge it with token
+ * labels), and the stage-by-stage walkthrough. Without the script every step is shown in turn.
  *
- * <p>The script marks the page when it has drawn: {@code <body data-gb-ready="N">} (N heatmaps)
- * and the text of {@code #gb-status}; a script error sets {@code data-gb-error} instead. Tests
- * read these through a headless browser's DOM dump.
+ * <p>The script marks the page when it has drawn: {@code <body data-gb-step="K" data-gb-ready="N"
+ * data-gb-bar-min="PX">} (the step shown, the heatmaps drawn for it, the narrowest probability
+ * bar) and the text of {@code #gb-status}; a script error sets {@code data-gb-error} instead.
+ * Tests read these through a headless browser's DOM dump.
  */
 public final class JourneyHtml {
 
