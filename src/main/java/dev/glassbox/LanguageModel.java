@@ -100,6 +100,19 @@ public final class LanguageModel implements AutoCloseable {
         }
     }
 
+    /** Number of weights {@link #load} reads (the product of every tensor's shape), without reading them. */
+    public static long parameterCount(Path dir) {
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            String file = dir.resolve("config.json").toString();
+            Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
+            long n = 0;
+            for (WeightLoader.Slot slot : WeightLoader.slots(new TransformerLM(arch.parseConfig(ckpt.config(), file), arch))) {
+                n += slot.expected().size();
+            }
+            return n;
+        }
+    }
+
     /** Number of tensors {@link #load} reads, for a progress bar. */
     public static int tensorCount(Path dir) {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {

@@ -5,10 +5,8 @@ import dev.glassbox.Engines;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.ModelLocator;
+import dev.glassbox.Progress;
 import java.nio.file.Path;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares: which checkpoint, where, on how many threads. */
@@ -26,7 +24,8 @@ public final class ModelOptions {
             description = "Where to run. gpu needs a CUDA build of libtorch (see README). Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: one per core).")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "PyTorch intra-op threads (default: one per core; 1 for models under 50M weights unless OMP_WAIT_POLICY=PASSIVE, which bin/glassbox sets).")
     Integer threads;
 
     @Option(names = "--quiet", description = "No progress bars.")
@@ -41,18 +40,16 @@ public final class ModelOptions {
             Engines.threads(threads);
         }
         Path dir = ModelLocator.resolve(model, revision, quiet);
+        if (threads == null) {
+            Engines.defaultThreadsFor(LanguageModel.parameterCount(dir));
+        }
         Device dev = parseDevice();
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
             return LanguageModel.load(dir, dev, null);
         }
-        try (ProgressBar pb = new ProgressBarBuilder()
-                .setTaskName("loading " + dir.getFileName())
-                .setInitialMax(total)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .build()) {
-            return LanguageModel.load(dir, dev, pb::stepTo);
+        try (Progress pb = Progress.start(Progress.Spec.of("loading " + dir.getFileName(), total))) {
+            return LanguageModel.load(dir, dev, pb == Progress.NONE ? null : pb::stepTo);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.glassbox.hub;
 
 import dev.glassbox.GlassboxException;
+import dev.glassbox.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -31,9 +32,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Streams one file into {@code blobs/{etag}.incomplete}, resuming it with a Range request, checks
@@ -312,21 +310,15 @@ final class BlobDownloader {
                 + "); the partial download was deleted; check free disk space, or set HF_HUB_CACHE elsewhere", e);
     }
 
-    private ProgressBar progressBar(String filename, long start, long total) {
+    private Progress progressBar(String filename, long start, long total) {
         if (quiet) {
             return null;
         }
         // Units that keep the numbers readable: small files in bytes, weights in MiB.
         String unit = total < 0 || total >= (64L << 20) ? "MiB" : total >= (64L << 10) ? "KiB" : "B";
         long unitSize = unit.equals("MiB") ? 1L << 20 : unit.equals("KiB") ? 1L << 10 : 1;
-        return new ProgressBarBuilder()
-                .setTaskName(filename)
-                .setInitialMax(total) // negative: size unknown, an indefinite bar
-                .setUnit(unit, unitSize)
-                .setStyle(ProgressBarStyle.UNICODE_BLOCK) // no colour codes in logs
-                .showSpeed()
-                .startsFrom(start, Duration.ZERO)
-                .build(); // draws on stderr
+        // total < 0: size unknown, an indefinite bar; drawn on stderr only when it is a terminal
+        return Progress.start(Progress.Spec.of(filename, total).startingAt(start).inUnits(unit, unitSize, true));
     }
 
     private static void cancel(CompletableFuture<?> future, FileSink sink) {
@@ -432,14 +424,14 @@ final class BlobDownloader {
     private static final class FileSink implements HttpResponse.BodySubscriber<Void> {
         private final FileChannel out;
         private final MessageDigest digest;
-        private final ProgressBar bar;
+        private final Progress bar;
         private final long total;
         final AtomicLong written;
         private final CompletableFuture<Void> done = new CompletableFuture<>();
         private final AtomicBoolean closed = new AtomicBoolean();
         private volatile Flow.Subscription subscription;
 
-        private FileSink(FileChannel out, MessageDigest digest, ProgressBar bar, long start, long total) {
+        private FileSink(FileChannel out, MessageDigest digest, Progress bar, long start, long total) {
             this.out = out;
             this.digest = digest;
             this.bar = bar;
@@ -447,7 +439,7 @@ final class BlobDownloader {
             this.written = new AtomicLong(start);
         }
 
-        static FileSink open(Path partial, boolean append, MessageDigest digest, long start, long total, ProgressBar bar) {
+        static FileSink open(Path partial, boolean append, MessageDigest digest, long start, long total, Progress bar) {
             try {
                 FileChannel out = append
                         ? FileChannel.open(partial, StandardOpenOption.WRITE, StandardOpenOption.APPEND)

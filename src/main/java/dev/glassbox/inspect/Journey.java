@@ -45,8 +45,8 @@ import java.util.Set;
  * (135 MB) for a full cache; a typical journey prompt of 5–20 tokens needs 1–10 MB
  * ({@link JourneyReport#cacheBytes} reports it). The cache of each step is closed before the next
  * step runs, so memory does not grow with {@code --steps}; the report itself keeps only small
- * Java arrays (rows at the explained position, and the attention patterns and lens grid of the
- * last step, limited to {@link Options#maxMapPositions} positions).
+ * Java arrays (rows at the explained position, and each step's attention patterns and lens grid,
+ * limited to {@link Options#maxMapPositions} positions).
  */
 public final class Journey {
 
@@ -162,9 +162,11 @@ public final class Journey {
                 TokenProb actual = s == 0 && position + 1 < promptIds.length
                         ? Distributions.of(logits, promptIds[position + 1], labels) : null;
                 Attribution attribution = attribution(model, cache, p, chosen, labels, opts.topK());
+                AttentionMaps stepMaps = maps(cache, ctx, cfg.numLayers(), opts.maxMapPositions(), labels);
+                LensGrid stepLens = lensGrid(model, cache, ctx, chosen, opts.maxMapPositions(), labels);
                 steps.add(new Step(s, p, ctx.clone(), embedding(model, cache, ctx, p, labels), layers(model, cache, ctx, p, labels, opts.topK()),
                         output(model, cache, logits, t, p, sc, opts.topK(), labels), attribution, decoding, actual,
-                        new TokenInfo(t, chosen, labels.text(chosen), labels.string(chosen))));
+                        new TokenInfo(t, chosen, labels.text(chosen), labels.string(chosen)), stepMaps, stepLens));
                 generated.add(chosen);
                 boolean last;
                 if (sc.isEos(chosen)) {
@@ -179,8 +181,8 @@ public final class Journey {
                     last = false;
                 }
                 if (last) {
-                    maps = maps(cache, ctx, cfg.numLayers(), opts.maxMapPositions(), labels);
-                    lens = lensGrid(model, cache, ctx, chosen, opts.maxMapPositions(), labels);
+                    maps = stepMaps;
+                    lens = stepLens;
                 }
                 ctx = Arrays.copyOf(ctx, t + 1);
                 ctx[t] = chosen;

@@ -16,16 +16,20 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The journey as ONE self-contained HTML page: inline CSS and inline JavaScript, no network
- * access (a Content-Security-Policy forbids any), no external scripts, fonts or images. It shows
- * the tokens, probability bars of the final choice, the logit-lens grid (stage × position, top
- * token and probability, coloured by probability), heatmaps of every layer's and head's attention
- * pattern (drawn on canvases by the inline script from data embedded in the page; click one to
- * enlarge it with token labels), and the stage-by-stage walkthrough of each step.
+ * The journey as ONE self-contained HTML page: inline CSS and inline JavaScript (both kept as
+ * resources beside this class, journey.css and journey.js), no network access (a
+ * Content-Security-Policy forbids any), no external scripts, fonts or images. A step picker at the
+ * top (links to {@code #step=N}, or the arrow keys) chooses which generated step the page explains;
+ * the first, the answer to the prompt, is shown first. For the chosen step: probability bars of
+ * the choice, the logit-lens grid (stage × position, top token and probability, coloured on a
+ * legend's scale), heatmaps of every layer's and head's attention pattern (drawn on canvases from
+ * data embedded in the page, tokens and weight on hover, click one to enlarge it with token
+ * labels), and the stage-by-stage walkthrough. Without the script every step is shown in turn.
  *
- * <p>The script marks the page when it has drawn: {@code <body data-gb-ready="N">} (N heatmaps)
- * and the text of {@code #gb-status}; a script error sets {@code data-gb-error} instead. Tests
- * read these through a headless browser's DOM dump.
+ * <p>The script marks the page when it has drawn: {@code <body data-gb-step="K" data-gb-ready="N"
+ * data-gb-bar-min="PX">} (the step shown, the heatmaps drawn for it, the narrowest probability
+ * bar) and the text of {@code #gb-status}; a script error sets {@code data-gb-error} instead.
+ * Tests read these through a headless browser's DOM dump.
  */
 public final class JourneyHtml {
 
@@ -45,69 +49,95 @@ public final class JourneyHtml {
         h.append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
                 + "script-src 'unsafe-inline'; img-src data:\">\n");
         h.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        h.append("<title>glassbox journey: ").append(esc(m.name())).append("</title>\n<style>").append(CSS).append("</style></head>\n");
-        h.append("<body data-gb-ready=\"0\">\n<header><h1>glassbox journey</h1><div class=\"sub\">")
+        h.append("<title>glassbox journey: ").append(esc(m.name())).append("</title>\n<style>").append(CSS).append("</style>\n")
+                // without the script every step is shown, one after the other
+                .append("<noscript><style>.gb-step[hidden]{display:block}#gb-steps{display:none}</style></noscript></head>\n");
+        h.append("<body data-gb-ready=\"0\" data-gb-step=\"0\">\n<header><h1>glassbox journey</h1><div class=\"sub\">")
                 .append(esc(m.name())).append(" <span class=\"dim\">(").append(esc(m.modelType())).append(")</span> · ")
                 .append(m.layers()).append(" layers · ").append(m.heads()).append(" heads")
                 .append(m.kvHeads() != m.heads() ? " (" + m.kvHeads() + " key/value)" : "")
                 .append(" × ").append(m.headDim()).append(" · D = ").append(m.hiddenSize())
                 .append(" · MLP ").append(m.mlpWidth()).append(" · V = ").append(m.vocabSize()).append(" · ")
                 .append(esc(m.norm())).append(" · ").append(esc(m.activation())).append(" · ").append(esc(m.positions()))
-                .append(" positions</div>\n<div id=\"gb-status\" class=\"dim\">static view (script not run)</div></header>\n<main>\n");
-
+                .append(" positions</div>\n<div id=\"gb-status\" class=\"dim\">static view (script not run)</div></header>\n");
+        stepPicker(r);
+        h.append("<main>\n");
         tokens(r);
-        finalChoice(r);
-        if (r.lens() != null) {
-            lens(r.lens());
-        }
-        if (r.attention() != null) {
-            attention(r.attention(), m);
-        }
-        h.append("<section><h2>Walkthrough</h2><p class=\"note\">Each step follows the token being predicted through every "
-                + "stage, with the shape of the tensors at that stage. Open a layer for its attention head in detail.</p>\n");
         for (Step s : r.steps()) {
+            h.append("<div class=\"gb-step\" id=\"gb-step-").append(s.step()).append("\" data-step=\"").append(s.step()).append("\"")
+                    .append(s.step() == 0 ? "" : " hidden").append(">\n");
+            choice(r, s);
+            if (s.lens() != null) {
+                lens(s.lens(), s);
+            }
+            if (s.attention() != null) {
+                attention(s.attention(), s);
+            }
             step(r, s);
+            h.append("</div>\n");
         }
-        h.append("</section>\n<footer class=\"dim\">activation cache per step: ").append(esc(JourneyText.bytes(r.cacheBytes())))
+        h.append("<footer class=\"dim\">activation cache per step: ").append(esc(JourneyText.bytes(r.cacheBytes())))
                 .append(" (only what this page shows) · format ").append(esc(r.format())).append("</footer>\n</main>\n");
+        h.append("<div id=\"gb-hover\" class=\"hover\" hidden></div>\n");
         h.append("<script type=\"application/json\" id=\"gb-data\">").append(data(r)).append("</script>\n");
         h.append("<script>").append(JS).append("</script>\n</body></html>\n");
     }
 
+    /** The step picker: every generated token is a link to its own view of the page (#step=N). */
+    private void stepPicker(JourneyReport r) {
+        h.append("<nav id=\"gb-steps\"><span class=\"lbl\">Step</span>");
+        for (Step s : r.steps()) {
+            h.append("<a href=\"#step=").append(s.step() + 1).append("\" data-step=\"").append(s.step()).append("\"")
+                    .append(s.step() == 0 ? " class=\"on\" aria-current=\"true\"" : "").append(" title=\"step ").append(s.step() + 1)
+                    .append(": after ").append(vis(s.embedding().token())).append(" (position ").append(s.position())
+                    .append(") comes ").append(vis(s.appended().text())).append("\"><i>").append(s.step() + 1).append("</i> <b>")
+                    .append(vis(s.appended().text())).append("</b></a>");
+        }
+        h.append("<span class=\"dim hint\">").append(r.steps().size() > 1
+                ? "Step 1 answers the prompt; each later step continues from the tokens generated before it. Every section below follows the chosen step (← → keys)."
+                : "Every section below explains this step.").append("</span></nav>\n");
+    }
+
     private void tokens(JourneyReport r) {
-        h.append("<section><h2>Text → tokens → text</h2>");
+        h.append("<section id=\"gb-tokens\"><h2>Text → tokens → text</h2>");
         if (r.prompt() != null) {
             h.append("<p>Prompt: <q>").append(esc(r.prompt())).append("</q></p>");
         }
         h.append("<div class=\"chips\">");
         for (JourneyReport.TokenInfo t : r.promptTokens()) {
             boolean cut = t.position() > r.position();
-            h.append("<span class=\"chip").append(cut ? " cut" : "").append("\" title=\"position ").append(t.position())
-                    .append(", id ").append(t.id()).append(t.string() == null ? "" : ", " + esc(t.string())).append("\"><b>")
+            h.append("<span class=\"chip").append(cut ? " cut" : t.position() == r.position() ? " here" : "").append("\" data-pos=\"")
+                    .append(cut ? -1 : t.position()).append("\" title=\"position ").append(t.position())
+                    .append(", id ").append(t.id()).append(t.string() == null ? "" : ", " + esc(t.string()))
+                    .append(cut ? " (after the explained position: not part of the context)" : "").append("\"><b>")
                     .append(vis(t.text())).append("</b><i>").append(t.id()).append("</i></span>");
         }
         for (Step s : r.steps()) {
             JourneyReport.TokenInfo t = s.appended();
-            h.append("<span class=\"chip gen\" title=\"generated at step ").append(s.step() + 1).append(", id ").append(t.id())
-                    .append("\"><b>").append(vis(t.text())).append("</b><i>").append(t.id()).append("</i></span>");
+            h.append("<span class=\"chip gen").append(s.step() == 0 ? " pred" : " later").append("\" data-pos=\"").append(t.position())
+                    .append("\" title=\"generated at step ").append(s.step() + 1).append(", position ").append(t.position())
+                    .append(", id ").append(t.id()).append("\"><b>").append(vis(t.text())).append("</b><i>").append(t.id()).append("</i></span>");
         }
-        h.append("</div><p>Generated (").append(r.generatedIds().length).append(", stop: ").append(esc(r.stopReason()))
-                .append("): <q class=\"gen-text\">").append(esc(r.generatedText())).append("</q></p></section>\n");
+        h.append("</div><p class=\"note\"><span class=\"chip here key\">context end</span> the token the chosen step predicts after · "
+                + "<span class=\"chip gen pred key\">predicted</span> the token it chose · <span class=\"chip gen later key\">later</span> "
+                + "not yet generated at that step</p><p>Generated (").append(r.generatedIds().length).append(", stop: ")
+                .append(esc(r.stopReason())).append("): <q class=\"gen-text\">").append(esc(r.generatedText())).append("</q></p></section>\n");
     }
 
-    private void finalChoice(JourneyReport r) {
-        Step s = r.steps().get(r.steps().size() - 1);
+    private void choice(JourneyReport r, Step s) {
         Output o = s.output();
         DecodingView.Result d = s.decoding();
-        h.append("<section><h2>The last choice</h2><div class=\"cols\"><div><h3>softmax")
+        h.append("<section class=\"choice\"><h2>Step ").append(s.step() + 1).append(": after <b class=\"tok\">")
+                .append(vis(s.embedding().token())).append("</b> (position ").append(s.position()).append(") comes <b class=\"tok\">")
+                .append(vis(s.appended().text())).append("</b></h2><div class=\"cols\"><div><h3>softmax")
                 .append(o.temperature() != 1 ? " at temperature " + fmt(o.temperature()) : "")
                 .append(" — top ").append(o.top().size()).append(" of ").append(r.model().vocabSize()).append("</h3>");
         for (int i = 0; i < o.top().size(); i++) {
             TokenProb tp = o.top().get(i);
             bar(vis(tp.text()), o.topProbsAtTemperature()[i], tp.id() == d.chosenId(), "logit " + fmt(tp.logit()));
         }
-        h.append("</div><div><h3>").append(d.greedy() ? "greedy decoding" : esc(d.keptCount() + " tokens survive the sampling filters"))
-                .append("</h3>");
+        h.append("<p class=\"note\">Bar length = probability; green = the token chosen.</p></div><div><h3>")
+                .append(d.greedy() ? "greedy decoding" : esc(d.keptCount() + " tokens survive the sampling filters")).append("</h3>");
         if (d.greedy()) {
             h.append("<p>The most likely token is taken: <b class=\"tok\">").append(vis(d.chosenText())).append("</b> with probability ")
                     .append(pct(d.chosenRawProb())).append(".</p>");
@@ -117,6 +147,10 @@ public final class JourneyHtml {
             }
             h.append("<p>Seed ").append(d.seed()).append(" draws <b class=\"tok\">").append(vis(d.chosenText()))
                     .append("</b>; greedy would pick <b class=\"tok\">").append(vis(d.greedyText())).append("</b>.</p>");
+        }
+        if (s.actualNext() != null) {
+            h.append("<p class=\"note\">The input itself continued with <b class=\"tok\">").append(vis(s.actualNext().text()))
+                    .append("</b>: rank ").append(s.actualNext().rank()).append(", ").append(pct(s.actualNext().prob())).append(".</p>");
         }
         h.append("</div></div></section>\n");
     }
@@ -128,49 +162,70 @@ public final class JourneyHtml {
                 .append(pct(p)).append("</span><span class=\"dim note\">").append(esc(note)).append("</span></div>\n");
     }
 
-    private void lens(LensGrid g) {
-        h.append("<section><h2>Logit lens</h2><p class=\"note\">Each cell: the most likely next token when the residual stream "
-                + "after that stage is read through the final norm and the unembedding, with its probability (colour). "
-                + "The last column is the position being predicted; the right-hand column follows <b class=\"tok\">")
-                .append(vis(g.target())).append("</b>, the token chosen last.</p><div class=\"scroll\"><table class=\"lens\"><thead><tr><th>stage</th>");
+    /** A colour scale from 0 to 100 %, in the colours {@link #heat} gives the cells. */
+    private void scale(String what) {
+        h.append("<div class=\"scale\"><span class=\"what\">").append(esc(what)).append("</span><span class=\"ramp\" style=\"background:linear-gradient(90deg");
+        for (int i = 0; i <= 4; i++) {
+            h.append(",").append(heat(i / 4.0));
+        }
+        h.append(")\"></span><span class=\"ticks\"><span>0%</span><span>25%</span><span>50%</span><span>75%</span><span>100%</span></span></div>");
+    }
+
+    private void lens(LensGrid g, Step st) {
+        h.append("<section><h2>Logit lens</h2><p class=\"note\">What the model would predict if it stopped early: each cell reads the "
+                + "residual stream after one stage (row: the embedding, then every layer, bottom to top) at one position (column) through "
+                + "the final norm and the unembedding, and shows the most likely next token there. The last token column is position ")
+                .append(st.position()).append(", the one this step predicts from; the right-hand column follows <b class=\"tok\">")
+                .append(vis(g.target())).append("</b>, the token this step chose, through the stages (its probability and rank).</p>");
+        scale("cell colour = probability of the token shown");
+        h.append("<div class=\"scroll\"><table class=\"lens\"><thead><tr><th>stage \\ position</th>");
         for (int i = 0; i < g.tokens().size(); i++) {
-            h.append("<th title=\"position ").append(g.first() + i).append("\"><span class=\"pos\">").append(g.first() + i)
-                    .append("</span>").append(vis(g.tokens().get(i))).append("</th>");
+            h.append("<th title=\"position ").append(g.first() + i).append(": ").append(vis(g.tokens().get(i))).append("\"><span class=\"pos\">")
+                    .append(g.first() + i).append("</span>").append(vis(g.tokens().get(i))).append("</th>");
         }
         h.append("<th class=\"tgt\">p(").append(vis(g.target())).append(")</th></tr></thead><tbody>\n");
         for (int s = g.stages().size() - 1; s >= 0; s--) {
             h.append("<tr><th>").append(esc(g.stages().get(s))).append("</th>");
-            for (TokenProb tp : g.top()[s]) {
+            for (int i = 0; i < g.top()[s].length; i++) {
+                TokenProb tp = g.top()[s][i];
                 h.append("<td style=\"background:").append(heat(tp.prob())).append(";color:").append(tp.prob() > 0.55 ? "#fff" : "#111")
-                        .append("\" title=\"").append(esc(tp.text())).append(" ").append(pct(tp.prob())).append("\">")
-                        .append(vis(tp.text())).append("<small>").append(pctShort(tp.prob())).append("</small></td>");
+                        .append("\" title=\"after ").append(esc(g.stages().get(s))).append(", position ").append(g.first() + i)
+                        .append(" (").append(vis(g.tokens().get(i))).append("): ").append(vis(tp.text())).append(" ")
+                        .append(pct(tp.prob())).append("\">").append(vis(tp.text())).append("<small>").append(pctShort(tp.prob()))
+                        .append("</small></td>");
             }
             h.append("<td class=\"tgt\" style=\"background:").append(heat(g.targetProbs()[s])).append(";color:")
-                    .append(g.targetProbs()[s] > 0.55 ? "#fff" : "#111").append("\">").append(pct(g.targetProbs()[s]))
+                    .append(g.targetProbs()[s] > 0.55 ? "#fff" : "#111").append("\" title=\"").append(vis(g.target())).append(" after ")
+                    .append(esc(g.stages().get(s))).append(": ").append(pct(g.targetProbs()[s])).append(", rank ")
+                    .append(g.targetRanks()[s]).append("\">").append(pct(g.targetProbs()[s]))
                     .append("<small>rank ").append(g.targetRanks()[s]).append("</small></td></tr>\n");
         }
         h.append("</tbody></table></div></section>\n");
     }
 
-    private void attention(AttentionMaps a, ModelInfo m) {
-        h.append("<section><h2>Attention patterns</h2><p class=\"note\">Row = query position (the token reading), column = key "
-                + "position (the token read), darker = more attention; the causal mask leaves the upper triangle empty. One "
-                + "heatmap per layer (rows) and head (columns)");
+    private void attention(AttentionMaps a, Step s) {
+        int k = s.step();
+        h.append("<section><h2>Attention patterns</h2><p class=\"note\">One heatmap per layer (rows) and head (columns) for this step's "
+                + "context. In each, row = query position (the token reading), column = key position (the token read), darker = more "
+                + "attention; the causal mask leaves the upper triangle empty");
         if (a.first() > 0) {
             h.append("; only the last ").append(a.tokens().size()).append(" positions are shown");
         }
-        h.append(". Click a heatmap to enlarge it.</p><div id=\"gb-heatmaps\" class=\"scroll\"></div>"
-                + "<div id=\"gb-detail\" class=\"detail\"><div id=\"gb-detail-title\" class=\"dim\">Click a heatmap above.</div>"
-                + "<canvas id=\"gb-detail-canvas\" width=\"10\" height=\"10\"></canvas><div id=\"gb-tip\" class=\"dim\"></div></div></section>\n");
+        h.append(". Hover over a heatmap for the tokens and the weight; click one to enlarge it with its token labels.</p>");
+        scale("cell colour = attention weight");
+        h.append("<div id=\"gb-heatmaps-").append(k).append("\" class=\"scroll heatmaps\" data-step=\"").append(k).append("\"></div>")
+                .append("<div class=\"detail\"><div id=\"gb-detail-title-").append(k).append("\" class=\"dim\">Click a heatmap above.</div>")
+                .append("<div class=\"scroll\"><canvas id=\"gb-detail-canvas-").append(k).append("\" width=\"10\" height=\"10\"></canvas></div>")
+                .append("<div id=\"gb-tip-").append(k).append("\" class=\"dim tip\"></div></div></section>\n");
     }
 
     private void step(JourneyReport r, Step s) {
         ModelInfo m = r.model();
         int t = s.contextIds().length;
         int d = m.hiddenSize();
-        h.append("<details class=\"step\"").append(s.step() == r.steps().size() - 1 ? " open" : "").append("><summary>Step ")
-                .append(s.step() + 1).append(": after <b class=\"tok\">").append(vis(s.embedding().token())).append("</b> (position ")
-                .append(s.position()).append(") comes <b class=\"tok\">").append(vis(s.appended().text())).append("</b></summary>\n");
+        h.append("<section class=\"walk\"><h2>Walkthrough of step ").append(s.step() + 1).append("</h2><p class=\"note\">The token "
+                + "being predicted followed through every stage, with the shape of the tensors at that stage. Open a layer for its "
+                + "attention head in detail.</p>\n");
 
         stage("1", "Text → token ids", "[" + t + "]");
         h.append("<div class=\"chips\">");
@@ -200,7 +255,7 @@ public final class JourneyHtml {
         h.append("</div>\n");
 
         stage("3", m.layers() + " layers: x += attn(" + m.norm() + "(x)); x += mlp(" + m.norm() + "(x))", "[" + t + ", " + d + "]");
-        h.append("<table class=\"layers\"><thead><tr><th>layer</th><th>|x| in</th><th>Q / K, V</th><th>head</th><th>reads most</th>"
+        h.append("<div class=\"scroll\"><table class=\"layers\"><thead><tr><th>layer</th><th>|x| in</th><th>Q / K, V</th><th>head</th><th>reads most</th>"
                 + "<th>|attn out|</th><th>|x| mid</th><th>MLP</th><th>|mlp out|</th><th>|x| out</th><th>lens</th></tr></thead><tbody>\n");
         for (Layer l : s.layers()) {
             AttentionAnalysis.Source top = l.sources().isEmpty() ? null : l.sources().get(0);
@@ -212,7 +267,7 @@ public final class JourneyHtml {
                     .append("</td><td>").append(fmt(l.residOutNorm())).append("</td><td><b class=\"tok\">").append(vis(l.lens().text()))
                     .append("</b> ").append(pct(l.lens().prob())).append("</td></tr>\n");
         }
-        h.append("</tbody></table>\n");
+        h.append("</tbody></table></div>\n");
         for (Layer l : s.layers()) {
             layerDetail(m, s, l, t, r);
         }
@@ -278,7 +333,7 @@ public final class JourneyHtml {
 
         stage("7", "Appended", "[" + t + "] → [" + (t + 1) + "]");
         h.append("<p><b class=\"tok\">").append(vis(s.appended().text())).append("</b> becomes position ").append(s.appended().position())
-                .append(".</p></div>\n</details>\n");
+                .append(".</p></div>\n</section>\n");
     }
 
     private void layerDetail(ModelInfo m, Step s, Layer l, int t, JourneyReport r) {
@@ -314,41 +369,53 @@ public final class JourneyHtml {
                 .append("<span class=\"shape\">").append(esc(shape)).append("</span></div>\n");
     }
 
-    /** The data the script draws: attention patterns (rounded to 3 decimals) and token labels. */
+    /**
+     * The data the script draws, per step: the explained position, the appended token's position,
+     * and the attention patterns (rounded to 3 decimals) with their token labels.
+     */
     private static String data(JourneyReport r) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        AttentionMaps a = r.attention();
-        if (a != null) {
-            d.put("first", a.first());
-            List<String> toks = new ArrayList<>();
-            for (String s : a.tokens()) {
-                toks.add(TokenLabels.escape(s));
-            }
-            d.put("tokens", toks);
-            float[][][][] p = a.patterns();
-            float[][][][] q = new float[p.length][][][];
-            for (int l = 0; l < p.length; l++) {
-                q[l] = new float[p[l].length][][];
-                for (int hh = 0; hh < p[l].length; hh++) {
-                    q[l][hh] = new float[p[l][hh].length][];
-                    for (int i = 0; i < p[l][hh].length; i++) {
-                        float[] row = p[l][hh][i];
-                        float[] rr = new float[row.length];
-                        for (int j = 0; j < row.length; j++) {
-                            rr[j] = Math.round(row[j] * 1000f) / 1000f;
-                        }
-                        q[l][hh][i] = rr;
-                    }
+        List<Map<String, Object>> steps = new ArrayList<>();
+        for (Step s : r.steps()) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("position", s.position());
+            d.put("appended", s.appended().position());
+            AttentionMaps a = s.attention();
+            if (a != null) {
+                d.put("first", a.first());
+                List<String> toks = new ArrayList<>();
+                for (String t : a.tokens()) {
+                    toks.add(TokenLabels.escape(t));
                 }
+                d.put("tokens", toks);
+                d.put("patterns", rounded(a.patterns()));
             }
-            d.put("patterns", q);
+            steps.add(d);
         }
         try {
             // "</" cannot end the script element early once escaped
-            return JourneyJson.MAPPER.writeValueAsString(d).replace("</", "<\\/");
+            return JourneyJson.MAPPER.writeValueAsString(Map.of("steps", steps)).replace("</", "<\\/");
         } catch (JsonProcessingException e) {
             throw new GlassboxException("cannot embed the attention data: " + e.getMessage(), e);
         }
+    }
+
+    private static float[][][][] rounded(float[][][][] p) {
+        float[][][][] q = new float[p.length][][][];
+        for (int l = 0; l < p.length; l++) {
+            q[l] = new float[p[l].length][][];
+            for (int hh = 0; hh < p[l].length; hh++) {
+                q[l][hh] = new float[p[l][hh].length][];
+                for (int i = 0; i < p[l][hh].length; i++) {
+                    float[] row = p[l][hh][i];
+                    float[] rr = new float[row.length];
+                    for (int j = 0; j < row.length; j++) {
+                        rr[j] = Math.round(row[j] * 1000f) / 1000f;
+                    }
+                    q[l][hh][i] = rr;
+                }
+            }
+        }
+        return q;
     }
 
     /** White → deep blue by probability. */
@@ -408,105 +475,18 @@ public final class JourneyHtml {
         return p >= 0.995 ? "100%" : String.format(Locale.ROOT, "%.0f%%", 100 * p);
     }
 
-    private static final String CSS = """
-            :root{--ink:#1b1f24;--dim:#6a737d;--line:#e1e4e8;--accent:#0b5cad;--gen:#1a7f37;--bg:#fafbfc}
-            *{box-sizing:border-box}
-            body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);background:#fff}
-            header{padding:16px 24px;background:linear-gradient(90deg,#08306b,#2171b5);color:#fff}
-            header h1{margin:0;font-size:22px}header .sub{opacity:.9}header .dim{color:#cfe3f7}
-            main{padding:8px 24px 40px;max-width:1400px}
-            section{margin:18px 0;padding:14px 16px;border:1px solid var(--line);border-radius:8px;background:var(--bg)}
-            h2{margin:0 0 8px;font-size:18px}h3{margin:4px 0 8px;font-size:15px}h4{margin:12px 0 6px;font-size:14px}
-            .dim{color:var(--dim)}.note{color:var(--dim);margin:4px 0 10px}.mono{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px}
-            .chips{display:flex;flex-wrap:wrap;gap:4px;margin:6px 0}
-            .chip{display:inline-flex;flex-direction:column;align-items:center;padding:3px 7px;border:1px solid #c8d1dc;border-radius:6px;background:#fff}
-            .chip b{font-weight:600;white-space:pre}.chip i{font-style:normal;font-size:10px;color:var(--dim)}
-            .chip.gen{border-color:var(--gen);background:#e6f4ea}.chip.here{border-color:var(--accent);background:#e7f0fb}.chip.cut{opacity:.45}
-            .tok{font-weight:600;background:#eef2f6;border-radius:4px;padding:0 3px;white-space:pre}
-            q.gen-text{font-weight:600}
-            .cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}
-            .bar{display:grid;grid-template-columns:150px 1fr 70px 120px;align-items:center;gap:8px;margin:3px 0}
-            .bar .lbl{overflow:hidden;text-overflow:ellipsis;white-space:pre;text-align:right;font-weight:600}
-            .bar .track{height:16px;background:#e9edf2;border-radius:4px;overflow:hidden}
-            .bar .fill{display:block;height:100%;background:#6baed6}.bar.chosen .fill{background:var(--gen)}.bar.chosen .lbl{color:var(--gen)}
-            .bar .num{text-align:right;font-variant-numeric:tabular-nums}.bar .note{font-size:12px}
-            .scroll{overflow-x:auto}
-            table{border-collapse:collapse}
-            table.lens td,table.lens th{border:1px solid #fff;padding:3px 5px;text-align:center;white-space:pre;font-size:12px}
-            table.lens td small{display:block;font-size:10px;opacity:.85}table.lens thead th{background:#eef2f6;vertical-align:bottom}
-            table.lens tbody th{background:#eef2f6;text-align:right}.pos{display:block;font-size:10px;color:var(--dim)}
-            table.lens .tgt{border-left:3px solid #888}
-            table.layers,table.kv,table.scores{margin:6px 0;font-size:13px}
-            table.layers td,table.layers th,table.kv td,table.kv th,table.scores td,table.scores th{border-bottom:1px solid var(--line);padding:3px 8px;text-align:right}
-            table.kv th{text-align:left}
-            .stage{margin:10px 0;padding:10px 12px;background:#fff;border:1px solid var(--line);border-radius:6px}
-            .stage-h{font-weight:600;display:flex;align-items:center;gap:8px;margin-bottom:6px}
-            .stage-h .n{display:inline-block;width:22px;height:22px;border-radius:11px;background:var(--accent);color:#fff;text-align:center;line-height:22px;font-size:12px}
-            .stage-h .shape{margin-left:auto;font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#fff4d6;border:1px solid #f0d58c;border-radius:4px;padding:1px 6px}
-            details.step{border:1px solid var(--line);border-radius:8px;padding:8px 12px;margin:10px 0;background:#fff}
-            details.step>summary{cursor:pointer;font-size:15px}
-            details.layer{margin:4px 0 4px 12px}details.layer>summary{cursor:pointer;color:var(--accent)}
-            .mini{display:inline-block;height:10px;background:#6baed6;vertical-align:middle}
-            .pill{display:inline-block;margin:2px;padding:2px 6px;border:1px solid var(--line);border-radius:12px;background:#fff}
-            .dla{display:grid;grid-template-columns:220px 1fr 70px;gap:8px;align-items:center;margin:2px 0}
-            .dla .axis{position:relative;height:14px;background:#f1f3f5;border-radius:3px}
-            .dla .pos{position:absolute;left:50%;height:100%;background:#2ca25f;border-radius:0 3px 3px 0}
-            .dla .neg{position:absolute;right:50%;height:100%;background:#de2d26;border-radius:3px 0 0 3px}
-            .dla .num{text-align:right;font-variant-numeric:tabular-nums}
-            .hm-grid{display:grid;gap:6px;align-items:start}
-            .hm{display:flex;flex-direction:column;align-items:center;font-size:10px;color:var(--dim);cursor:pointer}
-            .hm canvas{border:1px solid #c8d1dc;image-rendering:pixelated}.hm.sel canvas{outline:2px solid var(--accent)}
-            .hm-row{font-size:11px;font-weight:600;color:var(--ink);align-self:center}
-            .detail{margin-top:12px}#gb-detail-canvas{border:1px solid #c8d1dc;max-width:100%}
-            footer{margin:12px 0;font-size:12px}
-            """;
+    private static final String CSS = resource("journey.css");
 
-    private static final String JS = """
-            (function(){
-            'use strict';
-            var body=document.body,status=document.getElementById('gb-status');
-            window.addEventListener('error',function(e){body.setAttribute('data-gb-error',String(e.message||e));
-              if(status){status.textContent='script error: '+(e.message||e);}});
-            var data=JSON.parse(document.getElementById('gb-data').textContent);
-            function color(p){p=Math.max(0,Math.min(1,p));var r=Math.round(247-p*239),g=Math.round(251-p*203),b=Math.round(255-p*148);
-              return 'rgb('+r+','+g+','+b+')';}
-            function draw(canvas,m,cell){var n=m.length;canvas.width=n*cell;canvas.height=n*cell;var c=canvas.getContext('2d');
-              c.fillStyle='#fff';c.fillRect(0,0,n*cell,n*cell);
-              for(var i=0;i<n;i++){for(var j=0;j<m[i].length;j++){if(j>i){continue;}
-                c.fillStyle=color(m[i][j]);c.fillRect(j*cell,i*cell,cell,cell);}}}
-            var drawn=0,grid=document.getElementById('gb-heatmaps');
-            if(grid&&data.patterns){
-              var L=data.patterns.length,H=L?data.patterns[0].length:0,n=data.tokens.length;
-              var cell=Math.max(2,Math.min(12,Math.floor(96/Math.max(1,n))));
-              grid.innerHTML='';var g=document.createElement('div');g.className='hm-grid';
-              g.style.gridTemplateColumns='40px repeat('+H+', max-content)';grid.appendChild(g);
-              var selected=null;
-              for(var l=0;l<L;l++){var lab=document.createElement('div');lab.className='hm-row';lab.textContent='L'+l;g.appendChild(lab);
-                for(var h=0;h<H;h++){(function(l,h){var box=document.createElement('div');box.className='hm';
-                  var cv=document.createElement('canvas');draw(cv,data.patterns[l][h],cell);box.appendChild(cv);
-                  var cap=document.createElement('span');cap.textContent='L'+l+' H'+h;box.appendChild(cap);
-                  box.addEventListener('click',function(){if(selected){selected.classList.remove('sel');}selected=box;box.classList.add('sel');detail(l,h);});
-                  g.appendChild(box);drawn++;})(l,h);}}
-              detail(L-1,0);
+    private static final String JS = resource("journey.js");
+
+    private static String resource(String name) {
+        try (java.io.InputStream in = JourneyHtml.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name);
             }
-            function detail(l,h){var cv=document.getElementById('gb-detail-canvas'),title=document.getElementById('gb-detail-title');
-              if(!cv){return;}var m=data.patterns[l][h],toks=data.tokens,n=toks.length;
-              var cell=Math.max(10,Math.min(28,Math.floor(560/Math.max(1,n))));var pad=110;
-              cv.width=pad+n*cell+10;cv.height=pad+n*cell+10;var c=cv.getContext('2d');c.fillStyle='#fff';c.fillRect(0,0,cv.width,cv.height);
-              c.font='11px sans-serif';c.fillStyle='#1b1f24';c.textAlign='right';c.textBaseline='middle';
-              for(var i=0;i<n;i++){var t=toks[i].replace(/ /g,'\\u2423');if(t.length>14){t=t.slice(0,13)+'\\u2026';}
-                c.fillText(t+' '+(data.first+i),pad-4,pad+i*cell+cell/2);
-                c.save();c.translate(pad+i*cell+cell/2,pad-4);c.rotate(-Math.PI/2);c.textAlign='left';c.fillText(t,0,0);c.restore();}
-              for(var i=0;i<n;i++){for(var j=0;j<=i&&j<m[i].length;j++){c.fillStyle=color(m[i][j]);c.fillRect(pad+j*cell,pad+i*cell,cell-1,cell-1);
-                if(cell>=24){c.fillStyle=m[i][j]>0.55?'#fff':'#333';c.textAlign='center';c.font='9px sans-serif';
-                  c.fillText(Math.round(m[i][j]*100),pad+j*cell+cell/2,pad+i*cell+cell/2);c.font='11px sans-serif';c.textAlign='right';c.fillStyle='#1b1f24';}}}
-              title.textContent='Layer '+l+', head '+h+': row = query (reading), column = key (read). Hover for values.';
-              cv.onmousemove=function(ev){var r=cv.getBoundingClientRect(),sx=cv.width/r.width;
-                var j=Math.floor(((ev.clientX-r.left)*sx-pad)/cell),i=Math.floor(((ev.clientY-r.top)*sx-pad)/cell);
-                var tip=document.getElementById('gb-tip');if(i>=0&&j>=0&&i<n&&j<=i){tip.textContent='position '+(data.first+i)+' \\u2192 '+
-                  (data.first+j)+' ('+toks[i]+' reads '+toks[j]+'): '+(m[i][j]*100).toFixed(1)+'%';}};}
-            body.setAttribute('data-gb-ready',String(drawn));
-            if(status){status.textContent='rendered '+drawn+' attention heatmaps';}
-            })();
-            """;
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

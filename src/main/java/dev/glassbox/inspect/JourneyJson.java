@@ -44,6 +44,7 @@ import dev.glassbox.GlassboxException;
  *                         chosen_text, chosen_prob, chosen_raw_prob}
  *   actual_next          the input's own next token {id, text, logit, prob, logprob, rank} or null
  *   appended             {position, id, text, string}
+ *   attention, lens      this step's attention patterns and logit-lens grid (fields as below)
  * generated_ids[], generated_text
  * stop_reason            "steps" | "eos" | "context_full"
  * attention              {first, tokens[], patterns[layer][head][query][key]} (last step's pass)

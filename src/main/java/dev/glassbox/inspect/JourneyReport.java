@@ -20,8 +20,9 @@ import java.util.List;
  * @param generatedIds the tokens appended, in order
  * @param generatedText their text (ids joined by commas without a tokenizer)
  * @param stopReason "steps" (all asked for were made), "eos" or "context_full"
- * @param attention the attention patterns of the last step's forward pass (heatmaps)
- * @param lens the logit-lens grid of the last step's forward pass
+ * @param attention the attention patterns of the last step's forward pass (the same as the last
+ *     step's own {@link Step#attention}; kept here for readers of the first layout)
+ * @param lens the logit-lens grid of the last step's forward pass (as {@link Step#lens})
  * @param cacheBytes the most activation memory one step cached (see {@link Journey#hookNames})
  */
 public record JourneyReport(
@@ -82,10 +83,13 @@ public record JourneyReport(
      * @param actualNext on the first step, when the input continued after {@code position}, the
      *     token that followed there with its rank and probability; else null
      * @param appended the token chosen and appended to the context
+     * @param attention this step's attention patterns (heatmaps)
+     * @param lens this step's logit-lens grid, following {@code appended}
      */
     public record Step(
             int step, int position, long[] contextIds, Embedding embedding, List<Layer> layers, Output output,
-            Attribution attribution, DecodingView.Result decoding, TokenProb actualNext, TokenInfo appended) {}
+            Attribution attribution, DecodingView.Result decoding, TokenProb actualNext, TokenInfo appended,
+            AttentionMaps attention, LensGrid lens) {}
 
     /**
      * Stage 1: the token becomes a vector.

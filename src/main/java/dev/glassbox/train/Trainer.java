@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glassbox.Engines;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.Progress;
 import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.Attention;
@@ -37,7 +38,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -48,11 +48,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Trains glassbox's own {@link TransformerLM} blocks by next-token prediction, on DJL's PyTorch
@@ -432,7 +427,7 @@ public final class Trainer implements AutoCloseable {
         int windowSteps = 0;
         double windowSeconds = 0;
         double emaLoss = Double.NaN;
-        try (ProgressBar bar = progress ? progressBar() : null) {
+        try (Progress bar = progress ? progressBar() : Progress.NONE) {
             while (step < until) {
                 double lr = schedule.at(step);
                 // the batch size is fixed for a run, so step·B windows came before this step's
@@ -449,10 +444,8 @@ public final class Trainer implements AutoCloseable {
                 windowSteps++;
                 emaLoss = Double.isNaN(emaLoss) ? s.loss() : 0.9 * emaLoss + 0.1 * s.loss();
                 double tokPerSec = windowSteps * tokensPerStep / windowSeconds;
-                if (bar != null) {
-                    bar.stepTo(step);
-                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f | %.0f tok/s", emaLoss, tokPerSec));
-                }
+                bar.stepTo(step);
+                bar.extraMessage(String.format(Locale.ROOT, "loss %.4f | %.0f tok/s", emaLoss, tokPerSec));
                 if (step % cfg.logEvery == 0 || step == cfg.steps) {
                     ObjectNode line = JSON.createObjectNode();
                     line.put("step", step);
@@ -495,16 +488,9 @@ public final class Trainer implements AutoCloseable {
         return new Result(first, step, stats, evals, last, trainSeconds, tps);
     }
 
-    private ProgressBar progressBar() {
-        boolean console = System.console() != null;
-        return new ProgressBarBuilder()
-                .setTaskName("train")
-                .setInitialMax(cfg.steps)
-                .startsFrom(step, Duration.ZERO)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(console ? 1000 : 30_000)
-                .setConsumer(console ? new ConsoleProgressBarConsumer(System.err) : new DelegatingProgressBarConsumer(log::println))
-                .build();
+    /** On a terminal a redrawn bar; otherwise the bar's line in the run's log every 30 s. */
+    private Progress progressBar() {
+        return Progress.start(Progress.Spec.of("train", cfg.steps).startingAt(step).loggingTo(log::println));
     }
 
     /** One update; returns {loss, gradient norm before clipping}. */

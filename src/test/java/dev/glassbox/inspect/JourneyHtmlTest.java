@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,7 +52,8 @@ class JourneyHtmlTest {
         assertFalse(html.toLowerCase().contains("<link"), "external stylesheet or font");
         assertFalse(html.contains("http://") || html.contains("https://"), "a network address");
         assertFalse(html.contains("url(") || html.contains("@import") || html.contains("@font-face"), "a CSS resource");
-        assertFalse(Pattern.compile("\\s(src|href)\\s*=").matcher(html).find(), "a linked resource");
+        // (links within the page, href="#…", are how the step picker works)
+        assertFalse(Pattern.compile("\\s(src\\s*=|href\\s*=\\s*\"(?!#))").matcher(html).find(), "a linked resource");
         assertTrue(html.contains("Content-Security-Policy"));
         // the walkthrough, the lens grid, the bars and the data for the heatmaps are all there
         assertTrue(html.contains("Logit lens") && html.contains("Attention patterns") && html.contains("Walkthrough"));
@@ -63,31 +65,138 @@ class JourneyHtmlTest {
     }
 
     @Test
+    void everyStepHasItsOwnSections() {
+        // one block per step, the first shown and the others hidden until chosen
+        for (JourneyReport.Step s : report.steps()) {
+            String block = stepBlock(html, s.step());
+            assertTrue(block.startsWith("<div class=\"gb-step\" id=\"gb-step-" + s.step() + "\" data-step=\"" + s.step() + "\""
+                    + (s.step() == 0 ? ">" : " hidden>")), block.substring(0, 80));
+            String tok = JourneyHtml.vis(s.appended().text());
+            assertTrue(block.contains("<h2>Step " + (s.step() + 1) + ": after"), "choice of step " + s.step());
+            assertTrue(block.contains("comes <b class=\"tok\">" + tok + "</b></h2>"), "chosen token of step " + s.step());
+            // the lens of this step follows this step's token, over this step's context
+            assertEquals(s.appended().id(), s.lens().targetId());
+            assertTrue(block.contains("<th class=\"tgt\">p(" + tok + ")</th>"), "lens target of step " + s.step());
+            assertEquals(s.contextIds().length, s.attention().tokens().size());
+            assertTrue(block.contains("id=\"gb-heatmaps-" + s.step() + "\""));
+            assertTrue(block.contains("Walkthrough of step " + (s.step() + 1)));
+            // a picker link per step
+            assertTrue(html.contains("<a href=\"#step=" + (s.step() + 1) + "\" data-step=\"" + s.step() + "\""));
+        }
+        // the steps differ: the context grows by one token per step
+        assertEquals(report.steps().get(0).contextIds().length + 1, report.steps().get(1).contextIds().length);
+        // every heatmap and the lens grid have a colour scale and a legend
+        assertEquals(2 * report.steps().size(), count(html, "<div class=\"scale\">"));
+    }
+
+    @Test
     void rendersInHeadlessChromium(@TempDir Path tmp) throws Exception {
         String chromium = findChromium();
         Assumptions.assumeTrue(chromium != null, "no chromium binary on PATH; CI installs it (apt-get install chromium)");
         Path page = tmp.resolve("journey.html");
         Files.writeString(page, html, StandardCharsets.UTF_8);
         String url = page.toUri().toString();
+        Path keep = Paths.get("target", "journey-html");
+        Files.createDirectories(keep);
+        Files.copy(page, keep.resolve("journey.html"), StandardCopyOption.REPLACE_EXISTING);
 
-        Result dom = runChromium(chromium, tmp, List.of("--dump-dom", url));
-        assertEquals(0, dom.code, "chromium --dump-dom failed: " + dom.err);
-        Matcher ready = Pattern.compile("<body[^>]*data-gb-ready=\"(\\d+)\"").matcher(dom.out);
-        assertTrue(ready.find(), "no body marker in the DOM");
-        Matcher body = Pattern.compile("<body[^>]*>").matcher(dom.out);
-        assertTrue(body.find());
-        assertFalse(body.group().contains("data-gb-error"), "script error: " + body.group());
-        assertEquals(heatmaps, Integer.parseInt(ready.group(1)), "heatmaps drawn");
-        assertTrue(dom.out.contains("rendered " + heatmaps + " attention heatmaps"));
+        // default: the first step (the answer to the prompt), at a narrow and a wide window
+        for (int width : new int[] {800, 1280}) {
+            Result dom = runChromium(chromium, tmp, List.of("--window-size=" + width + ",1600", "--dump-dom", url));
+            assertEquals(0, dom.code, "chromium --dump-dom failed: " + dom.err);
+            String body = bodyTag(dom.out);
+            assertFalse(body.contains("data-gb-error"), "script error: " + body);
+            assertEquals("0", attr(body, "data-gb-step"));
+            assertEquals(heatmaps, Integer.parseInt(attr(body, "data-gb-ready")), "heatmaps drawn");
+            assertTrue(dom.out.contains("step 1 of " + report.steps().size() + ": rendered " + heatmaps + " attention heatmaps"));
+            // the probability bars keep a readable track at either width
+            int barMin = Integer.parseInt(attr(body, "data-gb-bar-min"));
+            assertTrue(barMin >= 100, "narrowest probability bar at " + width + " px: " + barMin + " px");
+            assertEquals(List.of(0), visibleSteps(dom.out));
 
-        Path png = tmp.resolve("journey.png");
-        Result shot = runChromium(chromium, tmp, List.of("--enable-logging=stderr", "--v=0", "--screenshot=" + png,
-                "--window-size=1200,2000", url));
-        assertEquals(0, shot.code, "chromium --screenshot failed: " + shot.err);
-        assertFalse(shot.err.contains("Uncaught"), "script error: " + shot.err);
+            Path png = tmp.resolve("journey-" + width + ".png");
+            Result shot = runChromium(chromium, tmp, List.of("--enable-logging=stderr", "--v=0", "--screenshot=" + png,
+                    "--window-size=" + width + ",2400", url));
+            assertEquals(0, shot.code, "chromium --screenshot failed: " + shot.err);
+            assertNoScriptErrors(shot.err);
+            assertNotBlank(png, width);
+            Files.copy(png, keep.resolve("journey-" + width + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    @Test
+    void choosingAStepSwitchesEverySection(@TempDir Path tmp) throws Exception {
+        String chromium = findChromium();
+        Assumptions.assumeTrue(chromium != null, "no chromium binary on PATH; CI installs it (apt-get install chromium)");
+        Path page = tmp.resolve("journey.html");
+        Files.writeString(page, html, StandardCharsets.UTF_8);
+        // the picker's links set #step=N; the page shows that step only (as when one is clicked)
+        for (int k = 1; k < report.steps().size(); k++) {
+            String url = page.toUri() + "#step=" + (k + 1);
+            Result dom = runChromium(chromium, tmp, List.of("--enable-logging=stderr", "--v=0", "--window-size=1000,1600", "--dump-dom", url));
+            assertEquals(0, dom.code, "chromium --dump-dom failed: " + dom.err);
+            assertNoScriptErrors(dom.err);
+            String body = bodyTag(dom.out);
+            assertFalse(body.contains("data-gb-error"), "script error: " + body);
+            assertEquals(String.valueOf(k), attr(body, "data-gb-step"));
+            assertEquals(List.of(k), visibleSteps(dom.out), "only step " + k + "'s sections are shown");
+            assertEquals(heatmaps, Integer.parseInt(attr(body, "data-gb-ready")), "heatmaps drawn for step " + k);
+            assertTrue(dom.out.contains("step " + (k + 1) + " of " + report.steps().size() + ": rendered " + heatmaps + " attention heatmaps"));
+            // the picker marks the step, and the token strip marks the token this step predicts
+            Matcher on = Pattern.compile("<a href=\"#step=(\\d+)\"[^>]*class=\"on\"").matcher(dom.out);
+            assertTrue(on.find());
+            assertEquals(String.valueOf(k + 1), on.group(1));
+            int predicted = report.steps().get(k).appended().position();
+            assertTrue(Pattern.compile("<span class=\"chip gen pred\" data-pos=\"" + predicted + "\"").matcher(dom.out).find(),
+                    "predicted chip of step " + k);
+            // the detail heatmap of this step was drawn (its canvas was resized from 10x10)
+            Matcher canvas = Pattern.compile("<canvas id=\"gb-detail-canvas-" + k + "\" width=\"(\\d+)\"").matcher(dom.out);
+            assertTrue(canvas.find());
+            assertTrue(Integer.parseInt(canvas.group(1)) > 10, "detail canvas of step " + k + " not drawn");
+        }
+    }
+
+    /** The step blocks the browser shows (those without the hidden attribute). */
+    static List<Integer> visibleSteps(String dom) {
+        List<Integer> shown = new ArrayList<>();
+        Matcher m = Pattern.compile("<div class=\"gb-step\" id=\"gb-step-(\\d+)\"[^>]*>").matcher(dom);
+        while (m.find()) {
+            if (!m.group().contains("hidden")) {
+                shown.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return shown;
+    }
+
+    static String stepBlock(String page, int k) {
+        int a = page.indexOf("<div class=\"gb-step\" id=\"gb-step-" + k + "\"");
+        int b = page.indexOf("<div class=\"gb-step\" id=\"gb-step-" + (k + 1) + "\"");
+        return page.substring(a, b < 0 ? page.indexOf("<footer") : b);
+    }
+
+    static String bodyTag(String dom) {
+        Matcher body = Pattern.compile("<body[^>]*>").matcher(dom);
+        assertTrue(body.find(), "no body in the DOM");
+        return body.group();
+    }
+
+    static String attr(String tag, String name) {
+        Matcher m = Pattern.compile("\\s" + name + "=\"([^\"]*)\"").matcher(tag);
+        assertTrue(m.find(), "no " + name + " in " + tag);
+        return m.group(1);
+    }
+
+    /** Chromium logs uncaught exceptions and console errors of the page on stderr. */
+    static void assertNoScriptErrors(String stderr) {
+        for (String line : stderr.split("\n")) {
+            assertFalse(line.contains("Uncaught") || line.contains(":CONSOLE") && line.contains("ERROR"), "script error: " + line);
+        }
+    }
+
+    static void assertNotBlank(Path png, int width) throws IOException {
         BufferedImage img = ImageIO.read(png.toFile());
         assertNotNull(img, "the screenshot is not a PNG");
-        assertEquals(1200, img.getWidth());
+        assertEquals(width, img.getWidth());
         Set<Integer> colours = new HashSet<>();
         long nonWhite = 0;
         for (int y = 0; y < img.getHeight(); y += 2) {
@@ -100,13 +209,8 @@ class JourneyHtmlTest {
             }
         }
         long samples = (long) (img.getHeight() / 2) * (img.getWidth() / 2);
-        assertTrue(colours.size() > 100, "only " + colours.size() + " colours: a blank page?");
-        assertTrue(nonWhite > samples / 10, "mostly white: " + nonWhite + " of " + samples);
-        // kept for a human look: target/journey-html/
-        Path keep = Paths.get("target", "journey-html");
-        Files.createDirectories(keep);
-        Files.copy(png, keep.resolve("journey.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(page, keep.resolve("journey.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(colours.size() > 100, "only " + colours.size() + " colours at " + width + " px: a blank page?");
+        assertTrue(nonWhite > samples / 10, "mostly white at " + width + " px: " + nonWhite + " of " + samples);
     }
 
     record Result(int code, String out, String err) {}
