@@ -93,6 +93,8 @@ public final class TransformerLM extends AbstractBlock {
                 Shape s = new Shape(1, t, 1, config.rope().rotaryDim());
                 // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
                 cosSin = new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
+                // computed in float32, used in the stream's type (transformers' cos.to(x.dtype))
+                cosSin = new NDArray[] {Half.like(cosSin[0], x), Half.like(cosSin[1], x)};
             }
             NDArray mask = causalMask(m, past, t);
             for (DecoderLayer layer : layers) {
@@ -111,10 +113,19 @@ public final class TransformerLM extends AbstractBlock {
         }
     }
 
-    /** The output projection: h·Eᵀ when tied, h·W_Uᵀ otherwise. */
+    /**
+     * The output projection: h·Eᵀ when tied, h·W_Uᵀ otherwise. A half-precision model projects
+     * in the weights' type and returns float32 logits (transformers' logits.float()).
+     */
     public NDArray project(NDArray h) {
         NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
-        return h.getNDArrayInternal().linear(h, w, null).singletonOrThrow();
+        h = Half.like(h, w);
+        return Half.f32(h.getNDArrayInternal().linear(h, w, null).singletonOrThrow());
+    }
+
+    /** The type the weights are held in: float32, or float16 for a half-precision model. */
+    public DataType dtype() {
+        return embed.getArray().getDataType();
     }
 
     private void checkIds(NDArray ids) {

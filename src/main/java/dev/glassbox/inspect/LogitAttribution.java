@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.Attention;
+import dev.glassbox.blocks.Half;
 import dev.glassbox.blocks.HookNames;
 import dev.glassbox.blocks.Norm;
 import dev.glassbox.blocks.TransformerLM;
@@ -135,10 +136,10 @@ public final class LogitAttribution {
         float[] w;
         float[] b = null;
         try (NDScope scope = new NDScope()) {
-            u = block.unembedding().get(targetId).toFloatArray();
-            w = norm.weight().getArray().toFloatArray();
+            u = Half.floats(block.unembedding().get(targetId));
+            w = Half.floats(norm.weight().getArray());
             if (norm.bias() != null) {
-                b = norm.bias().getArray().toFloatArray();
+                b = Half.floats(norm.bias().getArray());
             }
         }
         // The frozen scale and the direction d every component is projected onto.
@@ -203,9 +204,9 @@ public final class LogitAttribution {
             try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                 NDArray wo = attn.o().weightOutIn(); // [D, H·d]
                 NDArray dv = m.create(dirF, new Shape(1, d));
-                perInput = dv.matMul(wo).toFloatArray();
+                perInput = dv.matMul(Half.f32(wo)).toFloatArray();
                 if (attn.o().bias() != null) {
-                    bias = attn.o().bias().getArray().toFloatArray();
+                    bias = Half.floats(attn.o().bias().getArray());
                 }
             }
             for (int h = 0; h < heads; h++) {
