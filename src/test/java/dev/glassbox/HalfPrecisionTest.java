@@ -111,4 +111,94 @@ class HalfPrecisionTest {
         }
         return logits[id] - max - Math.log(sum);
     }
+
+    @Test
+    void halfWeightsStayHalfInMemoryAndLogitsAreFloat32() {
+        try (LanguageModel half = LanguageModel.load(Reference.model("fixtures/gpt2-tiny"), Precision.F16);
+                LanguageModel full = LanguageModel.load(Reference.model("fixtures/gpt2-tiny"))) {
+            long halfBytes = 0;
+            long fullBytes = 0;
+            for (WeightLoader.Slot s : WeightLoader.slots(half.block())) {
+                NDArray a = s.parameter().getArray();
+                assertEquals(DataType.FLOAT16, a.getDataType(), s.parameter().getName());
+                halfBytes += a.size() * a.getDataType().getNumOfBytes();
+            }
+            for (WeightLoader.Slot s : WeightLoader.slots(full.block())) {
+                NDArray a = s.parameter().getArray();
+                assertEquals(DataType.FLOAT32, a.getDataType(), s.parameter().getName());
+                fullBytes += a.size() * a.getDataType().getNumOfBytes();
+            }
+            assertEquals(fullBytes, 2 * halfBytes);
+            try (NDManager m = half.manager().newSubManager()) {
+                NDArray logits = half.block().forward(m.create(new long[] {1, 2, 3}, new Shape(1, 3)), ForwardContext.plain(), true);
+                assertEquals(DataType.FLOAT32, logits.getDataType());
+            }
+        }
+    }
+
+    @Test
+    void autoOnBf16CheckpointHoldsF16AndSaysSo() {
+        String dir = "fixtures/llama-bf16";
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        LanguageModel model;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            model = LanguageModel.load(Reference.model(dir), Precision.AUTO);
+        } finally {
+            System.setErr(old);
+        }
+        String note = err.toString(StandardCharsets.UTF_8).trim();
+        assertEquals(1, note.lines().count(), note);
+        assertTrue(note.startsWith("glassbox: note: --dtype auto (the checkpoint is bfloat16)") && note.contains("held as float16"), note);
+        try (model) {
+            assertEquals(DataType.FLOAT16, model.dtype());
+            // ../shared's reference is transformers' float32 run on the widened bfloat16 weights: the
+            // weights are the same values here (bfloat16 fits float16 exactly), only the arithmetic is half.
+            JsonNode ref = Reference.reference(dir);
+            Generator gen = new Generator(model);
+            int same = 0;
+            int total = 0;
+            for (JsonNode r : ref.get("results")) {
+                long[] ids = Reference.longs(r.get("input_ids"));
+                float[] want = Reference.floats(r.get("last_logits"));
+                float[] got = model.logits(ids)[ids.length - 1];
+                for (int v = 0; v < want.length; v++) {
+                    assertEquals(want[v], got[v], 0.05 * Math.max(1, Math.abs(want[v])), dir + " logit " + v);
+                }
+                long[] expected = Reference.longs(r.get("generate").get("ids"));
+                SamplingConfig cfg = SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(expected.length).build();
+                long[] ids2 = gen.generate(ids, cfg).ids();
+                for (int i = 0; i < expected.length; i++) {
+                    total++;
+                    same += ids2[i] == expected[i] ? 1 : 0;
+                }
+            }
+            assertTrue(same >= 0.95 * total, "greedy ids equal on " + same + " of " + total);
+        }
+    }
+
+    @Test
+    void autoOnFloat32CheckpointIsTheExactFloat32Path() {
+        String dir = "fixtures/llama-gqa";
+        JsonNode r = Reference.reference(dir).get("results").get(0);
+        try (LanguageModel model = LanguageModel.load(Reference.model(dir), Precision.AUTO)) {
+            assertEquals(DataType.FLOAT32, model.dtype());
+            long[] ids = Reference.longs(r.get("input_ids"));
+            float[] want = Reference.floats(r.get("last_logits"));
+            float[] got = model.logits(ids)[ids.length - 1];
+            for (int v = 0; v < want.length; v++) {
+                assertEquals(want[v], got[v], 1e-4 * Math.max(1, Math.abs(want[v])), "logit " + v);
+            }
+        }
+    }
+
+    @Test
+    void dtypeOptionIsParsedAndBadValuesAreRefused() {
+        assertEquals(Precision.F16, Precision.parse("f16"));
+        assertEquals(Precision.BF16, Precision.parse("bfloat16"));
+        assertEquals(Precision.AUTO, Precision.parse("auto"));
+        GlassboxException e = org.junit.jupiter.api.Assertions.assertThrows(GlassboxException.class, () -> Precision.parse("f8"));
+        assertEquals("--dtype must be f32, f16, bf16 or auto, found 'f8'", e.getMessage());
+    }
 }
