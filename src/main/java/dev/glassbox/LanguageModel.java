@@ -15,6 +15,7 @@ import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.Checkpoint;
 import dev.glassbox.checkpoint.WeightLoader;
+import dev.glassbox.checkpoint.WeightPlan;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -51,12 +52,27 @@ public final class LanguageModel implements AutoCloseable {
         return load(dir, Device.cpu(), null);
     }
 
+    /** Loads a checkpoint folder onto the CPU, its weights held in {@code precision} ({@code --dtype}). */
+    public static LanguageModel load(Path dir, Precision precision) {
+        return load(dir, Device.cpu(), precision, null);
+    }
+
     /**
-     * Loads a checkpoint folder.
+     * Loads a checkpoint folder, every weight widened to float32.
      *
      * @param progress told how many tensors are loaded so far, out of {@link #tensorCount}
      */
     public static LanguageModel load(Path dir, Device device, Consumer<Integer> progress) {
+        return load(dir, device, Precision.F32, progress);
+    }
+
+    /**
+     * Loads a checkpoint folder with its weights held in {@code precision}. When that is not what
+     * was asked (bfloat16 held as float16 or float32), one line saying so goes to stderr.
+     *
+     * @param progress told how many tensors are loaded so far, out of {@link #tensorCount}
+     */
+    public static LanguageModel load(Path dir, Device device, Precision precision, Consumer<Integer> progress) {
         Engines.init();
         Checkpoint ckpt = Checkpoint.open(dir);
         NDManager manager = null;
@@ -67,7 +83,11 @@ public final class LanguageModel implements AutoCloseable {
             arch.checkTensors(cfg, ckpt.tensors()::contains, file);
             TransformerLM block = new TransformerLM(cfg, arch);
             manager = NDManager.newBaseManager(device, "PyTorch");
-            WeightLoader.load(block, arch, ckpt.tensors(), manager, progress);
+            WeightPlan plan = WeightLoader.plan(block, arch, ckpt.tensors(), ckpt.config(), precision);
+            if (plan.note() != null) {
+                System.err.println(plan.note());
+            }
+            WeightLoader.load(block, arch, ckpt.tensors(), manager, progress, plan);
             TextTokenizer tokenizer = loadTokenizer(dir);
             if (tokenizer != null) {
                 try {
@@ -199,6 +219,11 @@ public final class LanguageModel implements AutoCloseable {
 
     public TransformerLM block() {
         return block;
+    }
+
+    /** The type the weights are held in: FLOAT32, or FLOAT16 for a half-precision model. */
+    public ai.djl.ndarray.types.DataType dtype() {
+        return block.dtype();
     }
 
     public NDManager manager() {

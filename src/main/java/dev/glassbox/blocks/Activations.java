@@ -20,7 +20,9 @@ public final class Activations {
             case GELU:
                 return x.getNDArrayInternal().gelu();
             case SILU:
-                return x.mul(x.getNDArrayInternal().sigmoid());
+                // torch's silu rounds once: a half-precision input is computed in float32 and cast back
+                NDArray x32 = Half.f32(x);
+                return Half.like(x32.mul(x32.getNDArrayInternal().sigmoid()), x);
             case RELU:
                 return x.getNDArrayInternal().relu();
             default:

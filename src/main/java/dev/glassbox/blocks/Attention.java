@@ -150,7 +150,8 @@ public final class Attention extends AbstractBlock {
             scores = scores.add(mask);
         }
         scores = ctx.hook(prefix + "attn.scores", scores);
-        NDArray pattern = ctx.hook(prefix + "attn.pattern", scores.softmax(-1));
+        // softmax in float32, the probabilities cast back to V's type (transformers' eager attention)
+        NDArray pattern = ctx.hook(prefix + "attn.pattern", Half.like(Half.f32(scores).softmax(-1), vh));
         NDArray z = group == 1
                 ? pattern.matMul(vh)
                 : pattern.reshape(b, kvHeads, group * t, s).matMul(vh).reshape(b, heads, t, headDim);

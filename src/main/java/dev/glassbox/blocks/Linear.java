@@ -77,8 +77,10 @@ public final class Linear extends AbstractBlock {
     }
 
     public NDArray apply(NDArray x) {
+        NDArray w = weightOutIn();
         NDArray b = bias == null ? null : bias.getArray();
-        return x.getNDArrayInternal().linear(x, weightOutIn(), b).singletonOrThrow();
+        x = Half.like(x, w); // e.g. a float32 intervention on a half-precision model meets the weights' type
+        return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
     }
 
     @Override

@@ -51,16 +51,23 @@ public final class Norm extends AbstractBlock {
         return bias;
     }
 
+    /**
+     * Half-precision inputs are normalised in float32 and cast back, where transformers casts:
+     * Llama's RMSNorm scales the cast-back value by w; Gemma's scales by (1 + w) in float32 first;
+     * torch's LayerNorm computes in float32 internally. A float32 input is unaffected.
+     */
     public NDArray apply(NDArray x) {
         NDArray w = weight.getArray();
         switch (kind) {
             case LAYER_NORM:
                 NDArray b = bias == null ? x.getManager().zeros(new Shape(size)) : bias.getArray();
-                return x.getNDArrayInternal().layerNorm(x, new Shape(size), w, b, eps).singletonOrThrow();
+                NDArray x32 = Half.f32(x);
+                return Half.like(x32.getNDArrayInternal().layerNorm(x32, new Shape(size), Half.f32(w), Half.f32(b), eps).singletonOrThrow(), x);
             case RMS_NORM:
-                return normalizeRms(x).mul(w);
+                return Half.like(normalizeRms(Half.f32(x)), x).mul(w);
             case RMS_NORM_PLUS_ONE:
-                return normalizeRms(x).mul(w.add(Constants.of(1f, w)));
+                NDArray w32 = Half.f32(w);
+                return Half.like(normalizeRms(Half.f32(x)).mul(w32.add(Constants.of(1f, w32))), x);
             default:
                 throw new IllegalStateException(kind.toString());
         }

@@ -99,9 +99,10 @@ public final class TransformerLM extends AbstractBlock {
             // One rotary table per distinct rope (Gemma 3: local and global) and one mask per window.
             Map<Rope, NDArray[]> tables = new HashMap<>();
             Map<Integer, NDArray> masks = new HashMap<>();
+            DataType streamType = x.getDataType();
             for (DecoderLayer layer : layers) {
                 ModelConfig.LayerSpec spec = config.layer(layer.index());
-                NDArray[] cosSin = spec.rope() == null ? null : tables.computeIfAbsent(spec.rope(), r -> rotaryTables(m, r, past, t));
+                NDArray[] cosSin = spec.rope() == null ? null : tables.computeIfAbsent(spec.rope(), r -> rotaryTables(m, r, past, t, streamType));
                 int window = spec.window() == null ? 0 : spec.window();
                 NDArray mask = masks.containsKey(window) ? masks.get(window) : causalMask(m, past, t, spec.window());
                 masks.put(window, mask);
@@ -133,10 +134,19 @@ public final class TransformerLM extends AbstractBlock {
         return config.finalLogitSoftcap() == null ? logits : softcap(logits);
     }
 
-    /** The logits before the final softcap: h·W_Uᵀ / logits_scaling. */
+    /** The type the weights are held in: float32, or float16 for a half-precision model. */
+    public DataType dtype() {
+        return embed.getArray().getDataType();
+    }
+
+    /**
+     * The logits before the final softcap: h·W_Uᵀ / logits_scaling. A half-precision model
+     * projects in the weights' type and returns float32 logits (transformers' logits.float()).
+     */
     public NDArray unembed(NDArray h) {
         NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
-        NDArray logits = h.getNDArrayInternal().linear(h, w, null).singletonOrThrow();
+        h = Half.like(h, w);
+        NDArray logits = Half.f32(h.getNDArrayInternal().linear(h, w, null).singletonOrThrow());
         return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
     }
 
@@ -146,11 +156,13 @@ public final class TransformerLM extends AbstractBlock {
         return logits.div(c).tanh().mul(c);
     }
 
-    private static NDArray[] rotaryTables(NDManager m, Rope rope, int past, int t) {
+    private static NDArray[] rotaryTables(NDManager m, Rope rope, int past, int t, DataType streamType) {
         float[][] cs = rope.cosSin(past, t);
         Shape s = new Shape(1, t, 1, rope.rotaryDim());
         // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
-        return new NDArray[] {Owned.copyOf(m.create(cs[0], s)), Owned.copyOf(m.create(cs[1], s))};
+        // computed in float32, used in the stream's type (transformers' cos.to(x.dtype))
+        return new NDArray[] {
+            Half.as(Owned.copyOf(m.create(cs[0], s)), streamType), Half.as(Owned.copyOf(m.create(cs[1], s)), streamType)};
     }
 
     /**

@@ -22,10 +22,11 @@ import java.util.function.Consumer;
 
 /**
  * Fills a {@link TransformerLM}'s parameters from a checkpoint: finds each tensor by its
- * checkpoint name (or an alias), checks its shape against the config, and turns it into a float32
- * NDArray. Bytes go from the memory-mapped file straight into engine memory, never through the
+ * checkpoint name (or an alias), checks its shape against the config, and turns it into an
+ * NDArray of the {@link WeightPlan}'s type (float32 by default, float16 for a half-precision
+ * model). Bytes go from the memory-mapped file straight into engine memory, never through the
  * Java heap. F16 is converted by the engine; BF16 is widened in Java first (into a direct
- * buffer), since creating a BF16 NDArray aborts this PyTorch build.
+ * buffer), since creating a BF16 NDArray aborts this PyTorch build (DJL 0.35.1 and 0.36.0 alike).
  */
 public final class WeightLoader {
 
@@ -90,12 +91,24 @@ public final class WeightLoader {
     }
 
     /**
-     * Loads every parameter of {@code model} from {@code source} into {@code manager}.
+     * Loads every parameter of {@code model} from {@code source} into {@code manager}, widened to
+     * float32.
      *
      * @param progress called after each tensor with the number loaded so far (may be null)
      */
     public static void load(
             TransformerLM model, Architecture arch, TensorSource source, NDManager manager, Consumer<Integer> progress) {
+        load(model, arch, source, manager, progress, WeightPlan.F32);
+    }
+
+    /**
+     * Loads every parameter as {@code plan} says (float32, or float16 for a half-precision model).
+     *
+     * @param progress called after each tensor with the number loaded so far (may be null)
+     */
+    public static void load(
+            TransformerLM model, Architecture arch, TensorSource source, NDManager manager, Consumer<Integer> progress,
+            WeightPlan plan) {
         List<Slot> slots = slots(model);
         int done = 0;
         for (Slot slot : slots) {
@@ -107,7 +120,7 @@ public final class WeightLoader {
                         "tensor '" + name + "' has shape " + found + " but the config implies " + slot.expected());
             }
             try {
-                slot.parameter().setArray(toNDArray(raw, manager));
+                slot.parameter().setArray(toNDArray(raw, manager, plan));
             } finally {
                 raw.release(); // the engine holds its own copy now
             }
@@ -116,6 +129,20 @@ public final class WeightLoader {
                 progress.accept(done);
             }
         }
+    }
+
+    /** How {@code model}'s weights are held for {@code requested} (reads the stored dtypes; may scan values). */
+    public static WeightPlan plan(
+            TransformerLM model, Architecture arch, TensorSource source, com.fasterxml.jackson.databind.JsonNode config,
+            dev.glassbox.Precision requested) {
+        if (requested == dev.glassbox.Precision.F32) {
+            return WeightPlan.F32;
+        }
+        List<RawTensor> tensors = new ArrayList<>();
+        for (Slot slot : slots(model)) {
+            tensors.add(source.get(findName(slot.parameter().getName(), arch, source)));
+        }
+        return WeightPlan.resolve(requested, config, tensors);
     }
 
     private static String findName(String name, Architecture arch, TensorSource source) {
@@ -132,35 +159,62 @@ public final class WeightLoader {
 
     /** A float32 NDArray holding {@code raw}'s values, on {@code manager}'s device. */
     public static NDArray toNDArray(RawTensor raw, NDManager manager) {
+        return toNDArray(raw, manager, WeightPlan.F32);
+    }
+
+    /** An NDArray of {@code plan.held()} type holding {@code raw}'s values (rounded to bfloat16 first if the plan says so). */
+    public static NDArray toNDArray(RawTensor raw, NDManager manager, WeightPlan plan) {
+        if (!raw.dtype().isFloating()) {
+            throw new GlassboxException(
+                    "tensor '" + raw.name() + "' has dtype " + raw.dtype() + "; weights must be F32, F16, BF16 or F64");
+        }
+        DataType held = plan.held();
+        if (raw.dtype() == DType.BF16 || plan.roundToBf16()) {
+            // bfloat16 is the top half of a float32: widened in Java, since this build cannot create BF16 arrays
+            ByteBuffer wide = raw.dtype() == DType.BF16 && !plan.roundToBf16()
+                    ? widenBf16(raw.data(), raw.numel())
+                    : WeightPlan.bf16Floats(raw);
+            NDArray a = manager.create(wide, new Shape(raw.shape()), DataType.FLOAT32);
+            if (held == DataType.FLOAT32) {
+                return a;
+            }
+            try (a) {
+                return narrow(a, raw);
+            }
+        }
         Shape shape = new Shape(raw.shape());
         ByteBuffer data = raw.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        NDArray a;
-        switch (raw.dtype()) {
-            case F32:
-                // The mapping is read-only: an in-place write through a zero-copy view would
-                // crash the JVM, so the engine copies the values into memory it owns.
-                try (NDArray mapped = manager.create(direct(data), shape, DataType.FLOAT32)) {
-                    a = mapped.duplicate();
-                }
-                break;
-            case F16:
-                try (NDArray half = manager.create(direct(data), shape, DataType.FLOAT16)) {
-                    a = half.toType(DataType.FLOAT32, true);
-                }
-                break;
-            case F64:
-                try (NDArray dbl = manager.create(direct(data), shape, DataType.FLOAT64)) {
-                    a = dbl.toType(DataType.FLOAT32, true);
-                }
-                break;
-            case BF16:
-                a = manager.create(widenBf16(data, raw.numel()), shape, DataType.FLOAT32);
-                break;
-            default:
-                throw new GlassboxException(
-                        "tensor '" + raw.name() + "' has dtype " + raw.dtype() + "; weights must be F32, F16, BF16 or F64");
+        DataType stored = raw.dtype() == DType.F32 ? DataType.FLOAT32 : raw.dtype() == DType.F16 ? DataType.FLOAT16 : DataType.FLOAT64;
+        // The mapping is read-only: an in-place write through a zero-copy view would crash the
+        // JVM, so the engine copies the values into memory it owns.
+        try (NDArray mapped = manager.create(direct(data), shape, stored)) {
+            if (stored == held) {
+                return mapped.duplicate();
+            }
+            if (held == DataType.FLOAT32) {
+                return mapped.toType(DataType.FLOAT32, true);
+            }
+            return narrow(mapped, raw);
         }
-        return a;
+    }
+
+    /** {@code wide} in float16, refusing values float16 cannot hold (they would turn into infinities). */
+    private static NDArray narrow(NDArray wide, RawTensor raw) {
+        NDArray half = wide.toType(DataType.FLOAT16, true);
+        boolean overflow;
+        try (NDArray inf = half.isInfinite(); NDArray any = inf.any(); NDArray wideInf = wide.isInfinite(); NDArray wideAny = wideInf.any()) {
+            overflow = any.getBoolean() && !wideAny.getBoolean();
+        }
+        if (overflow) {
+            float max;
+            try (NDArray abs = wide.abs(); NDArray m = abs.max()) {
+                max = m.toType(DataType.FLOAT32, false).getFloat();
+            }
+            half.close();
+            throw new GlassboxException("tensor '" + raw.name() + "' holds " + max
+                    + ", beyond float16's range of ±65504; load it with --dtype f32 (or bf16)");
+        }
+        return half;
     }
 
     /** NDManager.create copies unless the buffer is direct; a mapped slice already is. */

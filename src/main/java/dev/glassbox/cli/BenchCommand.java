@@ -19,7 +19,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs per figure (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb.")
+    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype.")
     boolean json;
 
     @Override
@@ -42,11 +42,13 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("threads", threads);
                 o.put("model", model.dir().toString());
                 o.put("model_type", model.config().modelType());
+                o.put("dtype", heldName(model));
                 Json.print(System.out, o, false);
             } else {
                 System.out.printf("model            %s (%s, %d layers, %d wide)%n", model.dir(), model.config().modelType(),
                         model.config().numLayers(), model.config().hiddenSize());
                 System.out.printf("threads          %d%n", threads);
+                System.out.printf("dtype            %s (--dtype %s)%n", heldName(model), modelOptions.precision().cliName());
                 System.out.printf("prefill 128      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs128(), r.prefillFullLogitsMs128());
                 if (r.prefillMs512() != null) {
                     System.out.printf("prefill 512      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs512(), r.prefillFullLogitsMs512());
@@ -58,6 +60,11 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** What the weights are held in, as transformers names it: float32 or float16. */
+    private static String heldName(LanguageModel model) {
+        return model.dtype() == ai.djl.ndarray.types.DataType.FLOAT16 ? "float16" : "float32";
     }
 
     private static void putNullable(ObjectNode o, String key, Double v) {

@@ -6,10 +6,11 @@ import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.ModelLocator;
 import dev.glassbox.Progress;
+import dev.glassbox.Precision;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Options every command that runs a model shares: which checkpoint, where, on how many threads. */
+/** Options every command that runs a model shares: which checkpoint, where, in what precision, on how many threads. */
 public final class ModelOptions {
 
     @Option(names = "--model", paramLabel = "DIR|ID",
@@ -31,6 +32,17 @@ public final class ModelOptions {
     @Option(names = "--quiet", description = "No progress bars.")
     boolean quiet;
 
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|auto", defaultValue = "f32",
+            description = "Precision the weights are held in: f32 (exact parity), f16, bf16 or auto (the checkpoint's "
+                    + "stored dtype). Half precision computes norms, softmax and logits in float32; bf16 is held as f16 "
+                    + "(or f32) by this PyTorch build (see README). Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    /** The parsed {@code --dtype}. */
+    public Precision precision() {
+        return Precision.parse(dtype);
+    }
+
     /** Resolves and loads the model, with a progress bar on stderr for large checkpoints. */
     public LanguageModel load() {
         if (threads != null) {
@@ -39,6 +51,7 @@ public final class ModelOptions {
             }
             Engines.threads(threads);
         }
+        Precision precision = precision();
         Path dir = ModelLocator.resolve(model, revision, quiet);
         if (threads == null) {
             Engines.defaultThreadsFor(LanguageModel.parameterCount(dir));
@@ -46,10 +59,10 @@ public final class ModelOptions {
         Device dev = parseDevice();
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
-            return LanguageModel.load(dir, dev, null);
+            return LanguageModel.load(dir, dev, precision, null);
         }
         try (Progress pb = Progress.start(Progress.Spec.of("loading " + dir.getFileName(), total))) {
-            return LanguageModel.load(dir, dev, pb == Progress.NONE ? null : pb::stepTo);
+            return LanguageModel.load(dir, dev, precision, pb == Progress.NONE ? null : pb::stepTo);
         }
     }
 

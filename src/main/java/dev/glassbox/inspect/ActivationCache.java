@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.blocks.Half;
 import dev.glassbox.blocks.Hooks;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -76,9 +77,9 @@ public final class ActivationCache implements Hooks, AutoCloseable {
         return a;
     }
 
-    /** The activation's values, row-major. */
+    /** The activation's values, row-major (a half-precision model's widened to float). */
     public float[] floats(String name) {
-        return get(name).toFloatArray();
+        return Half.floats(get(name));
     }
 
     public long[] shape(String name) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.glassbox.LanguageModel;
+import dev.glassbox.blocks.Half;
 import dev.glassbox.generate.Sampler;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class Geometry {
     public static float[] embeddingRow(LanguageModel model, long id) {
         checkId(model, id);
         try (NDScope scope = new NDScope()) {
-            return model.block().embed().getArray().get(id).toFloatArray();
+            return Half.floats(model.block().embed().getArray().get(id));
         }
     }
 
@@ -69,8 +70,9 @@ public final class Geometry {
         float[] norms;
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
             NDArray x = m.create(vector, new Shape(d, 1));
-            dots = matrix.matMul(x).toFloatArray();
-            norms = matrix.square().sum(new int[] {1}).sqrt().toFloatArray();
+            NDArray wide = Half.f32(matrix); // a half-precision model's matrix, compared in float32
+            dots = wide.matMul(x).toFloatArray();
+            norms = wide.square().sum(new int[] {1}).sqrt().toFloatArray();
         }
         double xNorm = Vectors.norm(vector);
         float[] cos = new float[dots.length];

@@ -3,6 +3,7 @@ package dev.glassbox.inspect;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.blocks.Half;
 import dev.glassbox.blocks.HookNames;
 import java.util.function.UnaryOperator;
 
@@ -70,7 +71,7 @@ public final class Interventions {
             if (vector.length != d) {
                 throw new GlassboxException("steering vector has " + vector.length + " values but '" + name + "' has width " + d);
             }
-            return x.add(x.getManager().create(vector).mul(coefficient));
+            return Half.like(x.add(x.getManager().create(vector).mul(coefficient)), x); // in the stream's type
         });
     }
 

@@ -9,6 +9,7 @@ import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.blocks.Attention;
 import dev.glassbox.blocks.DecoderLayer;
+import dev.glassbox.blocks.Half;
 import dev.glassbox.blocks.HookNames;
 import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.blocks.Norm;
@@ -175,10 +176,10 @@ public final class LogitAttribution {
         float[] w;
         float[] b = null;
         try (NDScope scope = new NDScope()) {
-            u = block.unembedding().get(targetId).toFloatArray();
-            w = norm.weight().getArray().toFloatArray();
+            u = Half.floats(block.unembedding().get(targetId));
+            w = Half.floats(norm.weight().getArray());
             if (norm.bias() != null) {
-                b = norm.bias().getArray().toFloatArray();
+                b = Half.floats(norm.bias().getArray());
             }
         }
         // The frozen scale and the direction d every component is projected onto.
@@ -251,9 +252,9 @@ public final class LogitAttribution {
             try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                 NDArray wo = attn.o().weightOutIn(); // [D, H·d]
                 NDArray dv = m.create(attnDirF, new Shape(1, d));
-                perInput = dv.matMul(wo).toFloatArray();
+                perInput = dv.matMul(Half.f32(wo)).toFloatArray();
                 if (attn.o().bias() != null) {
-                    bias = attn.o().bias().getArray().toFloatArray();
+                    bias = Half.floats(attn.o().bias().getArray());
                 }
             }
             for (int h = 0; h < heads; h++) {
