@@ -1,6 +1,9 @@
 package dev.glassbox;
 
 import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -15,6 +18,14 @@ import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.Checkpoint;
 import dev.glassbox.checkpoint.WeightLoader;
+import dev.glassbox.djl.BlockModel;
+import dev.glassbox.djl.GenerationRequest;
+import dev.glassbox.djl.TextGenerationTranslator;
+import dev.glassbox.generate.GeneratedToken;
+import dev.glassbox.generate.GenerationDefaults;
+import dev.glassbox.generate.GenerationResult;
+import dev.glassbox.generate.Generator;
+import dev.glassbox.generate.SamplingConfig;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -32,6 +43,10 @@ public final class LanguageModel implements AutoCloseable {
     private final com.fasterxml.jackson.databind.JsonNode generationConfig;
     private final Checkpoint checkpoint;
     private final TextTokenizer tokenizer;
+    // Generation (created on first use): the block as a DJL Model, and its text-generation predictor.
+    private SamplingConfig generationDefaults;
+    private Model djlModel;
+    private Predictor<GenerationRequest, GenerationResult> predictor;
 
     private LanguageModel(
             Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint,
@@ -156,6 +171,69 @@ public final class LanguageModel implements AutoCloseable {
         return cache;
     }
 
+    // ---- generation: one path, a DJL Predictor over TextGenerationTranslator over Generator ----
+
+    /**
+     * The checkpoint's generation defaults: its generation_config.json (greedy unless
+     * {@code do_sample}, temperature, top-k/top-p/min-p, repetition penalty, max_new_tokens or
+     * max_length) and the EOS ids of generation_config.json and config.json. Whatever a
+     * {@link SamplingConfig} given to {@link #generate} was not given comes from here.
+     */
+    public SamplingConfig generationDefaults() {
+        if (generationDefaults == null) {
+            generationDefaults = GenerationDefaults.of(generationConfig, config.eosTokenIds());
+        }
+        return generationDefaults;
+    }
+
+    /** Continues {@code prompt} with the checkpoint's generation defaults (greedy unless it says do_sample). */
+    public GenerationResult generate(String prompt) {
+        return generate(prompt, null);
+    }
+
+    /**
+     * Continues {@code prompt} (text, through the tokenizer).
+     *
+     * @param settings how to decode; what it was not given comes from {@link #generationDefaults}
+     *     (null: the defaults alone), so generation stops at the checkpoint's EOS tokens unless
+     *     {@code stopAtEos(false)} or other {@code eosTokenIds} say otherwise
+     */
+    public GenerationResult generate(String prompt, SamplingConfig settings) {
+        requireTokenizer();
+        return generate(GenerationRequest.of(prompt, settings));
+    }
+
+    /** Continues {@code promptIds}; {@code onToken} (may be null) sees each token as it is chosen. */
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings, Consumer<GeneratedToken> onToken) {
+        return generate(GenerationRequest.ofIds(promptIds, settings).streaming(onToken));
+    }
+
+    /** Runs {@code request} through this model's DJL text-generation predictor. */
+    public GenerationResult generate(GenerationRequest request) {
+        try {
+            return predictor().predict(request);
+        } catch (TranslateException e) {
+            // DJL wraps whatever the translator threw; give callers glassbox's own error back.
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof GlassboxException)) {
+                c = c.getCause();
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new GlassboxException("generation failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Predictor<GenerationRequest, GenerationResult> predictor() {
+        if (predictor == null) {
+            djlModel = new BlockModel(String.valueOf(dir.getFileName()), dir, block, manager);
+            Generator generator = new Generator(block, tokenizer, generationDefaults());
+            predictor = djlModel.newPredictor(new TextGenerationTranslator(generator, tokenizer));
+        }
+        return predictor;
+    }
+
     /** A KV cache for one sequence, reserving {@code capacity} positions. */
     public KvCache newCache(NDManager parent, int capacity) {
         return block.newCache(parent, 1, capacity);
@@ -191,6 +269,10 @@ public final class LanguageModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (predictor != null) {
+            predictor.close();
+            djlModel.close(); // its own sub-manager only
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -40,8 +40,8 @@ public final class ModelOptions {
             }
             Engines.threads(threads);
         }
+        Device dev = parseDevice(); // before resolving, which may download
         Path dir = ModelLocator.resolve(model, revision, quiet);
-        Device dev = parseDevice();
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
             return LanguageModel.load(dir, dev, null);
