@@ -26,12 +26,20 @@ import dev.glassbox.generate.GenerationDefaults;
 import dev.glassbox.generate.GenerationResult;
 import dev.glassbox.generate.Generator;
 import dev.glassbox.generate.SamplingConfig;
+import dev.glassbox.inspect.Scoring;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * A loaded checkpoint, ready to run: the DJL block, its config, the checkpoint's generation
  * defaults and (when the folder has one) its tokenizer. Closing it frees the weights.
+ *
+ * <p>Shaped like TransformerLens's {@code HookedTransformer}: {@link #generate(String, SamplingConfig)},
+ * {@link #toTokens}, {@link #toStrTokens(String)}, {@link #score(String)} and
+ * {@link #runWithCache} manage their NDArrays themselves. Generation runs through a DJL
+ * {@code Predictor} with the checkpoint's generation_config.json as defaults.
  */
 public final class LanguageModel implements AutoCloseable {
 
@@ -130,6 +138,43 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
+     * The token ids of {@code text}, as the checkpoint's tokenizer gives them (special tokens such
+     * as a BOS included when its tokenizer adds them, as transformers' {@code tokenizer(text)} does).
+     */
+    public long[] toTokens(String text) {
+        return requireTokenizer().encode(text);
+    }
+
+    /** Each token of {@code text} as text on its own (" world"), like TransformerLens's {@code to_str_tokens}. */
+    public List<String> toStrTokens(String text) {
+        return toStrTokens(toTokens(text));
+    }
+
+    /** Each of {@code ids} as text on its own; ids the tokenizer does not know show as {@code <id>}. */
+    public List<String> toStrTokens(long[] ids) {
+        TextTokenizer tok = requireTokenizer();
+        List<String> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            out.add(tok.hasToken(id) ? tok.tokenText(id) : "<" + id + ">");
+        }
+        return out;
+    }
+
+    /**
+     * How well the model predicts each token of {@code text}: the five most likely next tokens at
+     * every position, the log-prob of each actual next token and the perplexity (what
+     * {@code glassbox score --json} prints).
+     */
+    public Scoring.Result score(String text) {
+        return score(toTokens(text));
+    }
+
+    /** {@link #score(String)} for token ids. */
+    public Scoring.Result score(long[] ids) {
+        return Scoring.score(this, ids, 5, false, false);
+    }
+
+    /**
      * Logits for {@code ids} (one sequence) at every position, as a Java array [T][V]. A
      * convenience for inspection and tests; generation uses the KV cache instead.
      */
@@ -201,6 +246,17 @@ public final class LanguageModel implements AutoCloseable {
     public GenerationResult generate(String prompt, SamplingConfig settings) {
         requireTokenizer();
         return generate(GenerationRequest.of(prompt, settings));
+    }
+
+    /** Continues {@code prompt}; {@code onToken} (may be null) sees each token as it is chosen (streaming). */
+    public GenerationResult generate(String prompt, SamplingConfig settings, Consumer<GeneratedToken> onToken) {
+        requireTokenizer();
+        return generate(GenerationRequest.of(prompt, settings).streaming(onToken));
+    }
+
+    /** Continues {@code promptIds} (see {@link #generate(String, SamplingConfig)} for {@code settings}). */
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings) {
+        return generate(promptIds, settings, null);
     }
 
     /** Continues {@code promptIds}; {@code onToken} (may be null) sees each token as it is chosen. */
