@@ -1,6 +1,9 @@
 package dev.glassbox;
 
 import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.translate.TranslateException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -16,12 +19,28 @@ import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.Checkpoint;
 import dev.glassbox.checkpoint.WeightLoader;
 import dev.glassbox.checkpoint.WeightPlan;
+import dev.glassbox.djl.BlockModel;
+import dev.glassbox.djl.GenerationRequest;
+import dev.glassbox.djl.TextGenerationTranslator;
+import dev.glassbox.generate.GeneratedToken;
+import dev.glassbox.generate.GenerationDefaults;
+import dev.glassbox.generate.GenerationResult;
+import dev.glassbox.generate.Generator;
+import dev.glassbox.generate.SamplingConfig;
+import dev.glassbox.inspect.Scoring;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * A loaded checkpoint, ready to run: the DJL block, its config, the checkpoint's generation
  * defaults and (when the folder has one) its tokenizer. Closing it frees the weights.
+ *
+ * <p>Shaped like TransformerLens's {@code HookedTransformer}: {@link #generate(String, SamplingConfig)},
+ * {@link #toTokens}, {@link #toStrTokens(String)}, {@link #score(String)} and
+ * {@link #runWithCache} manage their NDArrays themselves. Generation runs through a DJL
+ * {@code Predictor} with the checkpoint's generation_config.json as defaults.
  */
 public final class LanguageModel implements AutoCloseable {
 
@@ -33,6 +52,10 @@ public final class LanguageModel implements AutoCloseable {
     private final com.fasterxml.jackson.databind.JsonNode generationConfig;
     private final Checkpoint checkpoint;
     private final TextTokenizer tokenizer;
+    // Generation (created on first use): the block as a DJL Model, and its text-generation predictor.
+    private SamplingConfig generationDefaults;
+    private Model djlModel;
+    private Predictor<GenerationRequest, GenerationResult> predictor;
 
     private LanguageModel(
             Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint,
@@ -159,6 +182,43 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
+     * The token ids of {@code text}, as the checkpoint's tokenizer gives them (special tokens such
+     * as a BOS included when its tokenizer adds them, as transformers' {@code tokenizer(text)} does).
+     */
+    public long[] toTokens(String text) {
+        return requireTokenizer().encode(text);
+    }
+
+    /** Each token of {@code text} as text on its own (" world"), like TransformerLens's {@code to_str_tokens}. */
+    public List<String> toStrTokens(String text) {
+        return toStrTokens(toTokens(text));
+    }
+
+    /** Each of {@code ids} as text on its own; ids the tokenizer does not know show as {@code <id>}. */
+    public List<String> toStrTokens(long[] ids) {
+        TextTokenizer tok = requireTokenizer();
+        List<String> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            out.add(tok.hasToken(id) ? tok.tokenText(id) : "<" + id + ">");
+        }
+        return out;
+    }
+
+    /**
+     * How well the model predicts each token of {@code text}: the five most likely next tokens at
+     * every position, the log-prob of each actual next token and the perplexity (what
+     * {@code glassbox score --json} prints).
+     */
+    public Scoring.Result score(String text) {
+        return score(toTokens(text));
+    }
+
+    /** {@link #score(String)} for token ids. */
+    public Scoring.Result score(long[] ids) {
+        return Scoring.score(this, ids, 5, false, false);
+    }
+
+    /**
      * Logits for {@code ids} (one sequence) at every position, as a Java array [T][V]. A
      * convenience for inspection and tests; generation uses the KV cache instead.
      */
@@ -198,6 +258,80 @@ public final class LanguageModel implements AutoCloseable {
             throw e;
         }
         return cache;
+    }
+
+    // ---- generation: one path, a DJL Predictor over TextGenerationTranslator over Generator ----
+
+    /**
+     * The checkpoint's generation defaults: its generation_config.json (greedy unless
+     * {@code do_sample}, temperature, top-k/top-p/min-p, repetition penalty, max_new_tokens or
+     * max_length) and the EOS ids of generation_config.json and config.json. Whatever a
+     * {@link SamplingConfig} given to {@link #generate} was not given comes from here.
+     */
+    public SamplingConfig generationDefaults() {
+        if (generationDefaults == null) {
+            generationDefaults = GenerationDefaults.of(generationConfig, config.eosTokenIds());
+        }
+        return generationDefaults;
+    }
+
+    /** Continues {@code prompt} with the checkpoint's generation defaults (greedy unless it says do_sample). */
+    public GenerationResult generate(String prompt) {
+        return generate(prompt, null);
+    }
+
+    /**
+     * Continues {@code prompt} (text, through the tokenizer).
+     *
+     * @param settings how to decode; what it was not given comes from {@link #generationDefaults}
+     *     (null: the defaults alone), so generation stops at the checkpoint's EOS tokens unless
+     *     {@code stopAtEos(false)} or other {@code eosTokenIds} say otherwise
+     */
+    public GenerationResult generate(String prompt, SamplingConfig settings) {
+        requireTokenizer();
+        return generate(GenerationRequest.of(prompt, settings));
+    }
+
+    /** Continues {@code prompt}; {@code onToken} (may be null) sees each token as it is chosen (streaming). */
+    public GenerationResult generate(String prompt, SamplingConfig settings, Consumer<GeneratedToken> onToken) {
+        requireTokenizer();
+        return generate(GenerationRequest.of(prompt, settings).streaming(onToken));
+    }
+
+    /** Continues {@code promptIds} (see {@link #generate(String, SamplingConfig)} for {@code settings}). */
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings) {
+        return generate(promptIds, settings, null);
+    }
+
+    /** Continues {@code promptIds}; {@code onToken} (may be null) sees each token as it is chosen. */
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings, Consumer<GeneratedToken> onToken) {
+        return generate(GenerationRequest.ofIds(promptIds, settings).streaming(onToken));
+    }
+
+    /** Runs {@code request} through this model's DJL text-generation predictor. */
+    public GenerationResult generate(GenerationRequest request) {
+        try {
+            return predictor().predict(request);
+        } catch (TranslateException e) {
+            // DJL wraps whatever the translator threw; give callers glassbox's own error back.
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof GlassboxException)) {
+                c = c.getCause();
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new GlassboxException("generation failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Predictor<GenerationRequest, GenerationResult> predictor() {
+        if (predictor == null) {
+            djlModel = new BlockModel(String.valueOf(dir.getFileName()), dir, block, manager);
+            Generator generator = new Generator(block, tokenizer, generationDefaults());
+            predictor = djlModel.newPredictor(new TextGenerationTranslator(generator, tokenizer));
+        }
+        return predictor;
     }
 
     /** A KV cache for one sequence, reserving {@code capacity} positions. */
@@ -240,6 +374,10 @@ public final class LanguageModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (predictor != null) {
+            predictor.close();
+            djlModel.close(); // its own sub-manager only
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -34,7 +34,38 @@ public final class ModelLocator {
         if (HubAccess.looksLikeModelId(model)) {
             return HubAccess.resolve(model, revision, quiet);
         }
-        throw new GlassboxException(model + ": no such checkpoint folder, bundled model or HuggingFace model id");
+        String suggestion = suggestModelId(model);
+        if (suggestion != null) {
+            throw new GlassboxException(model + ": no such checkpoint folder or bundled model; HuggingFace model ids are "
+                    + "org/name now: did you mean --model " + suggestion + "?");
+        }
+        throw new GlassboxException(model + ": no such checkpoint folder, bundled model or HuggingFace model id"
+                + (model.contains("/") ? "" : " (model ids have the form org/name)"));
+    }
+
+    /**
+     * Where the hub moved the short names transformers users still type (the hub redirects them
+     * for Python, but glassbox resolves org/name ids only); null when {@code name} is not one.
+     */
+    static String suggestModelId(String name) {
+        String n = name.trim();
+        String lower = n.toLowerCase(java.util.Locale.ROOT);
+        if (lower.matches("gpt2(-medium|-large|-xl)?")) {
+            return "openai-community/" + lower;
+        }
+        if (lower.equals("distilgpt2")) {
+            return "distilbert/distilgpt2";
+        }
+        String[][] orgs = {
+            {"pythia-", "EleutherAI"}, {"gpt-neox-", "EleutherAI"}, {"smollm", "HuggingFaceTB"}, {"qwen", "Qwen"},
+            {"tinyllama-", "TinyLlama"}, {"gemma-", "google"}, {"phi-3", "microsoft"}, {"mistral-", "mistralai"},
+            {"llama-", "meta-llama"}, {"meta-llama-", "meta-llama"}};
+        for (String[] o : orgs) {
+            if (!n.contains("/") && lower.startsWith(o[0])) {
+                return o[1] + "/" + n;
+            }
+        }
+        return null;
     }
 
     /** The project's model-zoo/ folder: beside the jar's project, or as -Dglassbox.home says. */

@@ -20,7 +20,7 @@ public final class MemoryChild {
                 if (t.step() % 500 == 0 || t.step() == n - 1) {
                     System.out.println("rss " + t.step() + " " + rssMb());
                 }
-            }, null);
+            });
             System.out.println("generated " + r.ids().length);
         }
     }

@@ -66,7 +66,7 @@ class MemoryTest {
                 if (t.step() == 20 || t.step() == 200 || t.step() == 399) {
                     during.add(model.manager().getManagedArrays().size());
                 }
-            }, null);
+            });
             assertEquals(3, during.size());
             assertEquals(during.get(0), during.get(1), "arrays held at step 20 vs 200");
             assertEquals(during.get(0), during.get(2), "arrays held at step 20 vs 399");

@@ -75,6 +75,11 @@ public final class Checkpoint implements AutoCloseable {
         return config;
     }
 
+    /** The folder's generation_config.json, or null when it has none. */
+    public static JsonNode readGenerationConfig(Path dir) {
+        return readJson(dir.resolve("generation_config.json"), false);
+    }
+
     private static JsonNode readJson(Path file, boolean required) {
         if (!Files.isRegularFile(file)) {
             if (required) {

@@ -6,10 +6,11 @@ import dev.glassbox.LanguageModel;
 import dev.glassbox.generate.Alternative;
 import dev.glassbox.generate.GeneratedToken;
 import dev.glassbox.generate.GenerationResult;
-import dev.glassbox.generate.Generator;
 import dev.glassbox.generate.SamplingConfig;
 import dev.glassbox.tokenizer.TextTokenizer;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,9 +25,20 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin InputOptions input;
     @Mixin SamplingOptions sampling;
 
-    @Option(names = "--alternatives", paramLabel = "K", defaultValue = "5",
-            description = "Top alternatives recorded per token (default: ${DEFAULT-VALUE}).")
-    int alternatives;
+    @Option(names = "--max-new-tokens", paramLabel = "N",
+            description = "How many tokens to generate (default: the checkpoint's generation_config.json, else "
+                    + SamplingConfig.DEFAULT_MAX_NEW_TOKENS + ").")
+    Integer maxNewTokens;
+
+    @Option(names = "--stop", paramLabel = "STR", description = "Stop when this text appears (repeatable); it is cut from the output.")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--no-eos", description = "Do not stop at the end-of-sequence token.")
+    boolean noEos;
+
+    @Option(names = {"--show-top", "--alternatives"}, paramLabel = "K", defaultValue = "5",
+            description = "Most likely tokens listed per generated token in --json (default: ${DEFAULT-VALUE}).")
+    int showTop;
 
     @Option(names = "--json", description = "Print one JSON object: input_ids, ids, text, tokens (with log-probs and alternatives).")
     boolean json;
@@ -34,9 +46,17 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = System.out;
+        SamplingConfig.Builder given = sampling.settings().stopStrings(stop).alternatives(showTop);
+        if (maxNewTokens != null) {
+            given.maxNewTokens(maxNewTokens);
+        }
+        if (noEos) {
+            given.stopAtEos(false);
+        }
+        SamplingConfig settings = sampling.checked(given); // every option is checked before the model loads
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
-            SamplingConfig cfg = input.withChatStops(sampling.build(model, alternatives), model);
+            SamplingConfig cfg = input.withChatStops(SamplingOptions.resolve(model, settings), model);
             TextTokenizer tok = model.tokenizer();
             if (!json) {
                 if (input.promptText() != null) {
@@ -46,7 +66,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 }
                 out.flush();
             }
-            GenerationResult res = new Generator(model).generate(ids, cfg, json ? null : t -> stream(out, t, tok), null);
+            GenerationResult res = model.generate(ids, cfg, json ? null : t -> stream(out, t, tok));
             if (json) {
                 Json.print(out, toJson(res, tok, cfg), false);
             } else {
@@ -80,8 +100,10 @@ public final class GenerateCommand implements Callable<Integer> {
             n.put("id", t.id());
             n.put("token", t.token());
             n.put("logprob", t.logprob());
-            n.put("sampled_prob", t.sampledProb());
-            n.put("kept", t.keptCount());
+            if (!cfg.greedy()) { // greedy draws nothing and keeps every token: no sampled_prob or kept
+                n.put("sampled_prob", t.sampledProb());
+                n.put("kept", t.keptCount());
+            }
             ArrayNode alts = n.putArray("alternatives");
             for (Alternative a : t.alternatives()) {
                 ObjectNode an = alts.addObject();
@@ -93,14 +115,16 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         ObjectNode s = o.putObject("sampling");
         s.put("greedy", cfg.greedy());
-        s.put("temperature", cfg.temperature());
-        s.put("top_k", cfg.topK());
-        s.put("top_p", cfg.topP());
-        s.put("min_p", cfg.minP());
-        s.put("repetition_penalty", cfg.repetitionPenalty());
-        if (cfg.seed() != null) {
-            s.put("seed", cfg.seed());
+        if (!cfg.greedy()) { // only the parameters that were used
+            s.put("temperature", cfg.temperature());
+            s.put("top_k", cfg.topK());
+            s.put("top_p", cfg.topP());
+            s.put("min_p", cfg.minP());
+            if (cfg.seed() != null) {
+                s.put("seed", cfg.seed());
+            }
         }
+        s.put("repetition_penalty", cfg.repetitionPenalty()); // applies to greedy decoding too
         ObjectNode timing = o.putObject("timing");
         timing.put("prefill_ms", res.prefillMs());
         timing.put("decode_ms", res.decodeMs());

@@ -12,9 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,8 +42,8 @@ public final class JourneyCommand implements Callable<Integer> {
             description = "Explain the prediction at position P of the input (default: the last); the input is cut after P.")
     Integer position;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "5", description = "Tokens listed in each ranking (default: ${DEFAULT-VALUE}).")
-    int topK;
+    @Option(names = "--show-top", paramLabel = "K", defaultValue = "5", description = "Tokens listed in each ranking (default: ${DEFAULT-VALUE}).")
+    int showTop;
 
     @Option(names = "--format", paramLabel = "text|json|html", defaultValue = "text", description = "Output format (default: ${DEFAULT-VALUE}).")
     String format;
@@ -54,23 +51,7 @@ public final class JourneyCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report to FILE instead of standard output.")
     Path out;
 
-    @Option(names = "--greedy", description = "Choose the most likely token (the default).")
-    boolean greedy;
-
-    @Option(names = "--temperature", paramLabel = "T", description = "Sample from softmax(logits / T) (0 = greedy).")
-    Double temperature;
-
-    @Option(names = "--sample-top-k", paramLabel = "K", description = "Sample among the K most likely tokens (0 = off).")
-    Integer sampleTopK;
-
-    @Option(names = "--top-p", paramLabel = "P", description = "Sample among the fewest tokens whose probability reaches P (1 = off).")
-    Double topP;
-
-    @Option(names = "--min-p", paramLabel = "M", description = "Drop tokens less likely than M times the most likely (0 = off).")
-    Double minP;
-
-    @Option(names = "--seed", paramLabel = "S", description = "Seed for the sampling draw (reproducible).")
-    Long seed;
+    @Mixin SamplingOptions sampling;
 
     @Override
     public Integer call() throws IOException {
@@ -78,13 +59,24 @@ public final class JourneyCommand implements Callable<Integer> {
         if (!fmt.equals("text") && !fmt.equals("json") && !fmt.equals("html")) {
             throw new GlassboxException("--format must be text, json or html, found '" + format + "'");
         }
+        // Every option is checked before the model loads.
+        if (steps < 1) {
+            throw new GlassboxException("--steps must be at least 1, found " + steps);
+        }
+        if (showTop < 1) {
+            throw new GlassboxException("--show-top must be at least 1, found " + showTop);
+        }
+        if (position != null && position < 0) {
+            throw new GlassboxException("--position must be at least 0, found " + position);
+        }
+        SamplingConfig settings = sampling.checked(sampling.settings());
         if (out != null) {
             OutputFile.check(out, "--out"); // before the model runs, not after
         }
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
-            Journey.Options opts = Journey.Options.defaults()
-                    .withSteps(steps).withPosition(position).withTopK(topK).withSampling(input.withChatStops(sampling(model), model));
+            Journey.Options opts = Journey.Options.defaults().withSteps(steps).withPosition(position).withTopK(showTop)
+                    .withSampling(input.withChatStops(SamplingOptions.resolve(model, settings), model));
             JourneyReport report = Journey.run(model, ids, input.promptText(), opts);
             String rendered = switch (fmt) {
                 case "json" -> JourneyJson.render(report, true) + "\n";
@@ -100,31 +92,5 @@ public final class JourneyCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Greedy unless a sampling option is given; EOS ids from the checkpoint. */
-    SamplingConfig sampling(LanguageModel model) {
-        boolean sampling = temperature != null || sampleTopK != null || topP != null || minP != null || seed != null;
-        if (greedy && sampling) {
-            throw new GlassboxException("--greedy cannot be combined with --temperature, --sample-top-k, --top-p, --min-p or --seed");
-        }
-        SamplingConfig base = SamplingConfig.fromGenerationConfig(Json.MAPPER.convertValue(model.generationConfig(), Map.class));
-        Set<Long> eos = new LinkedHashSet<>(base.eosTokenIds());
-        eos.addAll(model.config().eosTokenIds());
-        SamplingConfig.Builder b = SamplingConfig.builder().greedy(!sampling).eosTokenIds(eos);
-        if (temperature != null) {
-            b.temperature(temperature);
-        }
-        if (sampleTopK != null) {
-            b.topK(sampleTopK);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        if (minP != null) {
-            b.minP(minP);
-        }
-        b.seed(seed);
-        return b.build().validate();
     }
 }

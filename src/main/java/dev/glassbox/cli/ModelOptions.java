@@ -51,12 +51,12 @@ public final class ModelOptions {
             }
             Engines.threads(threads);
         }
+        Device dev = parseDevice(); // before resolving, which may download
         Precision precision = precision();
         Path dir = ModelLocator.resolve(model, revision, quiet);
         if (threads == null) {
             Engines.defaultThreadsFor(LanguageModel.parameterCount(dir));
         }
-        Device dev = parseDevice();
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
             return LanguageModel.load(dir, dev, precision, null);

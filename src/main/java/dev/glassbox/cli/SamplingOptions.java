@@ -1,29 +1,30 @@
 package dev.glassbox.cli;
 
+import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
+import dev.glassbox.generate.GenerationDefaults;
 import dev.glassbox.generate.SamplingConfig;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 import picocli.CommandLine.Option;
 
 /**
- * How the next token is chosen. Without any of these options the checkpoint's own
- * generation_config.json decides (greedy unless it says do_sample), as transformers does.
+ * How the next token is chosen, the same options with the same meaning in every command that
+ * chooses tokens ({@code generate}, {@code journey}). Without any of them the checkpoint's own
+ * generation_config.json decides (greedy unless it says do_sample), as transformers does; naming a
+ * sampling option samples. {@link #check} refuses bad values and contradictions before any model
+ * loads; the merge with the checkpoint's defaults is {@link GenerationDefaults}'s.
  */
 public final class SamplingOptions {
 
-    @Option(names = "--greedy", description = "Always pick the most likely token.")
+    @Option(names = "--greedy", description = "Always pick the most likely token (cannot be combined with the sampling options).")
     boolean greedy;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "Divide logits by T before sampling (0 = greedy).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sample from softmax(logits / T) (0 = greedy).")
     Double temperature;
 
     @Option(names = "--top-k", paramLabel = "K", description = "Sample among the K most likely tokens (0 = off).")
     Integer topK;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "Sample among the smallest set of tokens whose probability reaches P (1 = off).")
+    @Option(names = "--top-p", paramLabel = "P", description = "Sample among the fewest tokens whose probability reaches P (1 = off).")
     Double topP;
 
     @Option(names = "--min-p", paramLabel = "M", description = "Drop tokens less likely than M times the most likely one (0 = off).")
@@ -35,29 +36,11 @@ public final class SamplingOptions {
     @Option(names = "--repetition-penalty", paramLabel = "R", description = "Penalise tokens already in the context (1 = off).")
     Double repetitionPenalty;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "How many tokens to generate (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
-
-    @Option(names = "--stop", paramLabel = "STR", description = "Stop when this text appears (repeatable); it is cut from the output.")
-    List<String> stop = new ArrayList<>();
-
-    @Option(names = "--no-eos", description = "Do not stop at the end-of-sequence token.")
-    boolean noEos;
-
-    /** The config for {@code model}: its generation_config.json, overridden by the options. */
-    public SamplingConfig build(LanguageModel model, int alternatives) {
-        SamplingConfig base = SamplingConfig.fromGenerationConfig(
-                Json.MAPPER.convertValue(model.generationConfig(), java.util.Map.class));
-        boolean sampling = temperature != null || topK != null || topP != null || minP != null || seed != null;
-        SamplingConfig.Builder b = base.toBuilder();
+    /** The settings these options give (only those), as a builder for the command to add its own. */
+    SamplingConfig.Builder settings() {
+        SamplingConfig.Builder b = SamplingConfig.builder();
         if (greedy) {
             b.greedy(true);
-        } else if (sampling) {
-            b.greedy(false);
-            if (base.greedy()) {
-                // generation_config said greedy; the user asked to sample: start from plain sampling.
-                b.topK(0).topP(1.0).minP(0).temperature(1.0);
-            }
         }
         if (temperature != null) {
             b.temperature(temperature);
@@ -77,13 +60,24 @@ public final class SamplingOptions {
         if (repetitionPenalty != null) {
             b.repetitionPenalty(repetitionPenalty);
         }
-        b.maxNewTokens(maxNewTokens);
-        b.stopStrings(stop);
-        b.stopAtEos(!noEos);
-        Set<Long> eos = new LinkedHashSet<>(base.eosTokenIds());
-        eos.addAll(model.config().eosTokenIds());
-        b.eosTokenIds(eos);
-        b.alternatives(alternatives);
-        return b.build().validate();
+        return b;
+    }
+
+    /**
+     * Refuses contradictory options, builds {@code settings} (these options' {@link #settings()}
+     * plus the command's own) and checks their values: before the model loads, and with the same
+     * messages in every command.
+     */
+    SamplingConfig checked(SamplingConfig.Builder settings) {
+        if (greedy && (temperature != null || topK != null || topP != null || minP != null || seed != null)) {
+            throw new GlassboxException("--greedy cannot be combined with --temperature, --top-k, --top-p, --min-p or --seed "
+                    + "(they only apply when sampling)");
+        }
+        return settings.build().validate();
+    }
+
+    /** The full config for {@code model}: its generation defaults completed by {@code settings}. */
+    static SamplingConfig resolve(LanguageModel model, SamplingConfig settings) {
+        return GenerationDefaults.resolve(model.generationDefaults(), settings);
     }
 }

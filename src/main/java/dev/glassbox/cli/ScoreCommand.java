@@ -2,6 +2,7 @@ package dev.glassbox.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.inspect.Scoring;
 import dev.glassbox.tokenizer.TextTokenizer;
@@ -19,8 +20,12 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Mixin InputOptions input;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "5", description = "Next tokens listed per position (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--show-top", paramLabel = "K", defaultValue = "5", description = "Next tokens listed per position (default: ${DEFAULT-VALUE}).")
     int topK;
+
+    /** The old name of --show-top; --top-k is the sampling filter of generate and journey, so it is refused here. */
+    @Option(names = "--top-k", hidden = true, paramLabel = "K")
+    Integer oldTopK;
 
     @Option(names = "--json", description = "JSON with the field names of transformers' reference.json.")
     boolean json;
@@ -33,8 +38,12 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (oldTopK != null) {
+            throw new GlassboxException("score lists the most likely tokens with --show-top K; "
+                    + "--top-k is the sampling filter of generate and journey");
+        }
         if (topK < 1) {
-            throw new IllegalArgumentException("--top-k must be at least 1, found " + topK);
+            throw new GlassboxException("--show-top must be at least 1, found " + topK);
         }
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);

@@ -7,14 +7,15 @@ import ai.djl.translate.TranslatorContext;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import dev.glassbox.generate.GenerationResult;
-import dev.glassbox.generate.SamplingConfig;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * The translators glassbox offers DJL: {@code GenerationRequest → GenerationResult} and, for the
- * simplest use, {@code String → String} (greedy continuation of a prompt).
+ * simplest use, {@code String → String} (the continuation of a prompt with the checkpoint's
+ * generation defaults: greedy unless its generation_config.json says {@code do_sample}). The
+ * argument {@code maxNewTokens} replaces the checkpoint's default length.
  */
 public final class GlassboxTranslatorFactory implements TranslatorFactory {
 
@@ -30,9 +31,8 @@ public final class GlassboxTranslatorFactory implements TranslatorFactory {
     @Override
     @SuppressWarnings("unchecked")
     public <I, O> Translator<I, O> newInstance(Class<I> input, Class<O> output, Model model, Map<String, ?> arguments) {
-        int maxNew = arguments.containsKey("maxNewTokens") ? Integer.parseInt(arguments.get("maxNewTokens").toString()) : 64;
-        SamplingConfig defaults = SamplingConfig.builder().greedy(true).maxNewTokens(maxNew).build();
-        TextGenerationTranslator t = new TextGenerationTranslator(defaults);
+        Integer maxNew = arguments.containsKey("maxNewTokens") ? Integer.valueOf(arguments.get("maxNewTokens").toString()) : null;
+        TextGenerationTranslator t = new TextGenerationTranslator(maxNew);
         if (input == GenerationRequest.class && output == GenerationResult.class) {
             return (Translator<I, O>) t;
         }
@@ -43,7 +43,7 @@ public final class GlassboxTranslatorFactory implements TranslatorFactory {
                 + input.getSimpleName() + " → " + output.getSimpleName());
     }
 
-    /** String → String: the greedy continuation's text. */
+    /** String → String: the continuation's text. */
     private static final class TextTranslator implements NoBatchifyTranslator<String, String> {
         private final TextGenerationTranslator inner;
 

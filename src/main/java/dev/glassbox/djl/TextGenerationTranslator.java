@@ -1,15 +1,14 @@
 package dev.glassbox.djl;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.blocks.ForwardContext;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
+import dev.glassbox.checkpoint.Checkpoint;
+import dev.glassbox.generate.GenerationDefaults;
 import dev.glassbox.generate.GenerationResult;
 import dev.glassbox.generate.Generator;
 import dev.glassbox.generate.SamplingConfig;
@@ -17,33 +16,62 @@ import dev.glassbox.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 
 /**
- * Text generation behind a DJL {@code Predictor}: {@code processInput} tokenizes the prompt and
- * hands the block the ids plus empty KV-cache buffers; the block's forward runs the prompt and
- * fills them; {@code processOutput} continues the decode loop on those buffers and returns plain
- * Java results (ids, text, log-probs, alternatives). Every NDArray lives in the predictor's
- * manager, which DJL closes when {@code predict} returns.
+ * Text generation behind a DJL {@code Predictor}, as a thin adapter over {@link Generator}:
+ * {@code processInput} tokenizes the prompt, completes the request's settings with the
+ * checkpoint's defaults and hands the block the ids plus empty KV-cache buffers
+ * ({@link Generator#prefillInputs}); the block's forward runs the prompt and fills them;
+ * {@code processOutput} continues the decode loop on those buffers ({@link Generator#continueFrom})
+ * and returns plain Java results (ids, text, log-probs, alternatives). Every NDArray lives in the
+ * call's own manager ({@code ctx.getNDManager()}, not the predictor's, which outlives the call),
+ * and DJL closes it when {@code predict} returns. {@code LanguageModel.generate}
+ * and {@code glassbox generate} run through this translator too.
  */
 public final class TextGenerationTranslator implements NoBatchifyTranslator<GenerationRequest, GenerationResult> {
 
     private static final String PROMPT = "glassbox.prompt";
     private static final String SAMPLING = "glassbox.sampling";
+    private static final String REQUEST = "glassbox.request";
+    private static final String PREFILL_START = "glassbox.prefillStart";
 
+    private final Integer maxNewTokens;
+    private Generator generator;
     private TextTokenizer tokenizer;
-    private final SamplingConfig defaults;
 
-    public TextGenerationTranslator(SamplingConfig defaults) {
-        this.defaults = defaults;
+    /**
+     * For a model loaded through {@code Criteria}: {@link #prepare} reads the tokenizer and the
+     * generation defaults from the model's folder.
+     *
+     * @param maxNewTokens replaces the checkpoint's default length (the factory's
+     *     {@code maxNewTokens} argument); null keeps it
+     */
+    public TextGenerationTranslator(Integer maxNewTokens) {
+        this.maxNewTokens = maxNewTokens;
+    }
+
+    /** Over a generator that already knows its block, tokenizer and defaults. */
+    public TextGenerationTranslator(Generator generator, TextTokenizer tokenizer) {
+        this.maxNewTokens = null;
+        this.generator = generator;
+        this.tokenizer = tokenizer;
     }
 
     @Override
     public void prepare(TranslatorContext ctx) {
+        if (generator != null) {
+            return;
+        }
         Path dir = ctx.getModel().getModelPath();
+        TransformerLM block = (TransformerLM) ctx.getBlock();
+        SamplingConfig defaults = GenerationDefaults.of(Checkpoint.readGenerationConfig(dir), block.config().eosTokenIds());
+        if (maxNewTokens != null) {
+            defaults = GenerationDefaults.resolve(defaults, SamplingConfig.builder().maxNewTokens(maxNewTokens).build());
+        }
         tokenizer = TextTokenizer.find(dir).orElse(null);
+        generator = new Generator(block, tokenizer, defaults);
     }
 
     @Override
     public NDList processInput(TranslatorContext ctx, GenerationRequest req) {
-        TransformerLM block = (TransformerLM) ctx.getBlock();
         long[] ids = req.ids();
         if (ids == null) {
             if (tokenizer == null) {
@@ -54,25 +82,23 @@ public final class TextGenerationTranslator implements NoBatchifyTranslator<Gene
             }
             ids = tokenizer.encode(req.prompt());
         }
-        SamplingConfig cfg = req.sampling() == null ? defaults : req.sampling();
-        new Generator(block, tokenizer, ctx.getPredictorManager()).checkPrompt(ids, cfg);
+        SamplingConfig cfg = generator.resolve(req.sampling());
+        NDList input = generator.prefillInputs(ctx.getNDManager(), ids, cfg);
         ctx.setAttachment(PROMPT, ids);
         ctx.setAttachment(SAMPLING, cfg);
-        NDManager m = ctx.getPredictorManager();
-        int capacity = (int) Math.min(block.config().maxPositions(), (long) ids.length + Math.max(1, cfg.maxNewTokens()));
-        NDList input = new NDList(m.create(ids, new Shape(1, ids.length)));
-        input.addAll(KvCache.allocate(m, block.config().numLayers(), 1, block.config().numKvHeads(), block.config().headDim(), capacity));
+        ctx.setAttachment(REQUEST, req);
+        ctx.setAttachment(PREFILL_START, System.nanoTime());
         return input;
     }
 
     @Override
     public GenerationResult processOutput(TranslatorContext ctx, NDList list) {
-        TransformerLM block = (TransformerLM) ctx.getBlock();
+        double prefillMs = (System.nanoTime() - (Long) ctx.getAttachment(PREFILL_START)) / 1e6;
         long[] prompt = (long[]) ctx.getAttachment(PROMPT);
         SamplingConfig cfg = (SamplingConfig) ctx.getAttachment(SAMPLING);
-        NDArray logits = list.get(0);
+        GenerationRequest req = (GenerationRequest) ctx.getAttachment(REQUEST);
         KvCache cache = KvCache.wrap(list.subNDList(1));
-        Generator gen = new Generator(block, tokenizer, ctx.getPredictorManager());
-        return gen.continueFrom(ctx.getPredictorManager(), new ForwardContext(cache, null), prompt, logits.toFloatArray(), cfg, null, 0);
+        return generator.continueFrom(ctx.getNDManager(), new ForwardContext(cache, null), prompt,
+                list.get(0).toFloatArray(), cfg, req.onToken(), prefillMs);
     }
 }

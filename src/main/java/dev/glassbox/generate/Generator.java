@@ -1,12 +1,13 @@
 package dev.glassbox.generate;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
+import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.ForwardContext;
-import dev.glassbox.blocks.Hooks;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.tokenizer.StreamingDecoder;
@@ -19,11 +20,19 @@ import java.util.function.Consumer;
 /**
  * The generation loop: run the prompt once (prefill), then one position per new token through the
  * KV cache; at each step turn the logits into a choice (greedy or sampled), append it and repeat.
- * Every NDArray of a generation lives in one sub-manager that is closed at the end, so long and
- * repeated generations do not grow native memory.
  *
- * <p>Context policy: a prompt longer than the model's context is an error; a generation that
- * reaches the end of the context stops there with stop reason {@code context_full}.
+ * <p>There is one path: {@link #generate} (like {@code LanguageModel.generate} and
+ * {@code glassbox generate}) runs a DJL {@code Predictor} whose
+ * {@link dev.glassbox.djl.TextGenerationTranslator} is a thin adapter over this class:
+ * {@link #prefillInputs} hands the block the prompt and empty KV-cache buffers, the predictor runs
+ * the block, and {@link #continueFrom} chooses every token. Every NDArray of a generation lives in
+ * the predictor's per-call manager, closed when the call returns, so long and repeated generations
+ * do not grow native memory.
+ *
+ * <p>The caller's {@link SamplingConfig} is completed with the checkpoint's defaults by
+ * {@link GenerationDefaults}. Context policy: a prompt longer than the model's context is an
+ * error; a generation that reaches the end of the context stops there with stop reason
+ * {@code context_full}.
  */
 public final class Generator {
 
@@ -31,44 +40,49 @@ public final class Generator {
 
     private final TransformerLM block;
     private final TextTokenizer tokenizer;
-    private final NDManager manager;
+    private final SamplingConfig defaults;
+    private final LanguageModel model;
 
+    /** Generation on {@code model} with its checkpoint's defaults (the same as {@code model.generate}). */
     public Generator(LanguageModel model) {
-        this(model.block(), model.tokenizer(), model.manager());
+        this.block = model.block();
+        this.tokenizer = model.tokenizer();
+        this.defaults = model.generationDefaults();
+        this.model = model;
     }
 
     /**
+     * The decode loop for {@code block}, as the DJL translator runs it.
+     *
      * @param tokenizer for the text of each token; may be null (ids only)
-     * @param manager the manager each generation's sub-manager hangs from
+     * @param defaults the checkpoint's generation defaults ({@link GenerationDefaults#of})
      */
-    public Generator(TransformerLM block, TextTokenizer tokenizer, NDManager manager) {
+    public Generator(TransformerLM block, TextTokenizer tokenizer, SamplingConfig defaults) {
         this.block = block;
         this.tokenizer = tokenizer;
-        this.manager = manager;
+        this.defaults = defaults;
+        this.model = null;
     }
 
-    public GenerationResult generate(long[] promptIds, SamplingConfig cfg) {
-        return generate(promptIds, cfg, null, null);
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings) {
+        return generate(promptIds, settings, null);
     }
 
     /**
+     * Continues {@code promptIds} with {@code settings} completed by the checkpoint's defaults.
+     *
      * @param onToken called as each token is chosen (streaming); may be null
-     * @param hooks applied to every forward call (prompt and each new token); null for none
      */
-    public GenerationResult generate(long[] promptIds, SamplingConfig cfg, Consumer<GeneratedToken> onToken, Hooks hooks) {
-        checkPrompt(promptIds, cfg);
-        int context = block.config().maxPositions();
-        try (NDManager m = manager.newSubManager();
-                KvCache cache = block.newCache(m, 1, (int) Math.min(context, (long) promptIds.length + cfg.maxNewTokens()))) {
-            ForwardContext ctx = new ForwardContext(cache, hooks);
-            if (cfg.maxNewTokens() == 0) {
-                return new GenerationResult(promptIds.clone(), new long[0], "", List.of(), "max_new_tokens", 0, 0);
-            }
-            long t0 = System.nanoTime();
-            float[] logits = step(m, promptIds, ctx);
-            double prefillMs = (System.nanoTime() - t0) / 1e6;
-            return continueFrom(m, ctx, promptIds, logits, cfg, onToken, prefillMs);
+    public GenerationResult generate(long[] promptIds, SamplingConfig settings, Consumer<GeneratedToken> onToken) {
+        if (model == null) {
+            throw new IllegalStateException("this Generator serves a DJL translator; generate through its Predictor");
         }
+        return model.generate(promptIds, settings, onToken);
+    }
+
+    /** The full config for {@code settings} (null: the defaults alone), validated. */
+    public SamplingConfig resolve(SamplingConfig settings) {
+        return GenerationDefaults.resolve(defaults, settings);
     }
 
     /** Checks what a generation is given; a clear error for an empty or over-long prompt. */
@@ -85,9 +99,23 @@ public final class Generator {
     }
 
     /**
+     * What the block's DJL forward takes for the prefill: the prompt ids [1, T] and empty KV-cache
+     * buffers with room for the prompt and its new tokens (see {@code TransformerLM}).
+     */
+    public NDList prefillInputs(NDManager m, long[] promptIds, SamplingConfig cfg) {
+        checkPrompt(promptIds, cfg);
+        ModelConfig c = block.config();
+        int capacity = (int) Math.min(c.maxPositions(), (long) promptIds.length + Math.max(1, cfg.maxNewTokensFor(promptIds.length)));
+        NDList input = new NDList(m.create(promptIds, new Shape(1, promptIds.length)));
+        input.addAll(KvCache.allocate(m, c.numLayers(), 1, c.numKvHeads(), c.headDim(), capacity));
+        return input;
+    }
+
+    /**
      * The decode loop, after the prompt has run: {@code logits} are the last prompt position's,
-     * and {@code ctx}'s cache holds the prompt. Used by {@link #generate} and by the DJL
-     * translator, whose predictor ran the prompt.
+     * and {@code ctx}'s cache holds the prompt. The DJL translator calls it after its predictor
+     * ran the prompt; {@code cfg} is a resolved config ({@link #resolve}). The one place a
+     * generated token is chosen.
      */
     public GenerationResult continueFrom(
             NDManager m, ForwardContext ctx, long[] promptIds, float[] logits, SamplingConfig cfg,
@@ -99,7 +127,7 @@ public final class Generator {
         StreamingDecoder stream = tok == null ? null : new StreamingDecoder(tok, promptIds, true);
         StopChecker stops = new StopChecker(cfg.stopStrings());
         Sampler sampler = new Sampler(cfg);
-        int maxNew = cfg.maxNewTokens();
+        int maxNew = cfg.maxNewTokensFor(promptIds.length);
         // Sized by what can happen: the context ends a generation however large max_new_tokens is.
         long[] seq = Arrays.copyOf(promptIds, promptIds.length + (int) Math.min(maxNew, Math.max(0L, (long) context - cache.length()) + 1));
         int len = promptIds.length;

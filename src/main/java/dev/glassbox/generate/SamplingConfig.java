@@ -4,6 +4,7 @@ import dev.glassbox.GlassboxException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +19,17 @@ import java.util.Set;
  * <p>{@link Builder#build()} does not validate, so a config can be assembled from several sources
  * (generation_config.json, then command-line overrides) and checked once with {@link #validate()};
  * {@link Sampler} validates on construction.
+ *
+ * <p>A config remembers which settings its builder was given. When it is handed to a model's
+ * generation ({@code LanguageModel.generate}, {@link Generator}, the DJL translator, the CLI), the
+ * settings it was not given come from the checkpoint's {@code generation_config.json}, as
+ * transformers' {@code model.generate(**kwargs)} does; {@link GenerationDefaults} is the one place
+ * where that happens.
  */
 public final class SamplingConfig {
 
-    /** Default for {@link #maxNewTokens()} when nothing sets it. */
-    public static final int DEFAULT_MAX_NEW_TOKENS = 256;
+    /** Default for {@link #maxNewTokens()} when neither the caller nor generation_config.json sets it. */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 64;
     /** Default number of top alternatives recorded per generated token. */
     public static final int DEFAULT_ALTERNATIVES = 5;
     /** HuggingFace GenerationConfig's top_k default, which applies whenever the key is absent. */
@@ -40,6 +47,14 @@ public final class SamplingConfig {
     private final List<String> stopStrings;
     private final Set<Long> eosTokenIds;
     private final int alternatives;
+    private final Integer maxLength;
+    private final Set<Setting> given;
+
+    /** The settings a builder can be given; {@link GenerationDefaults} fills in the others. */
+    enum Setting {
+        GREEDY, TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, SEED, MAX_NEW_TOKENS, MAX_LENGTH,
+        STOP_AT_EOS, STOP_STRINGS, EOS_TOKEN_IDS, ALTERNATIVES
+    }
 
     private SamplingConfig(Builder b) {
         this.greedyFlag = b.greedy;
@@ -54,6 +69,8 @@ public final class SamplingConfig {
         this.stopStrings = Collections.unmodifiableList(new ArrayList<>(b.stopStrings));
         this.eosTokenIds = Collections.unmodifiableSet(new LinkedHashSet<>(b.eosTokenIds));
         this.alternatives = b.alternatives;
+        this.maxLength = b.maxLength;
+        this.given = Collections.unmodifiableSet(b.given.isEmpty() ? EnumSet.noneOf(Setting.class) : EnumSet.copyOf(b.given));
     }
 
     public static Builder builder() {
@@ -75,7 +92,19 @@ public final class SamplingConfig {
         b.stopStrings = new ArrayList<>(stopStrings);
         b.eosTokenIds = new LinkedHashSet<>(eosTokenIds);
         b.alternatives = alternatives;
+        b.maxLength = maxLength;
+        b.given.addAll(given);
         return b;
+    }
+
+    /** Whether this config's builder was given {@code s} (else a model's defaults supply it). */
+    boolean isGiven(Setting s) {
+        return given.contains(s);
+    }
+
+    /** The greedy flag alone, without the temperature-0 rule of {@link #greedy()}. */
+    boolean greedyFlag() {
+        return greedyFlag;
     }
 
     /**
@@ -115,8 +144,22 @@ public final class SamplingConfig {
         return seed;
     }
 
+    /** New tokens to generate at most (unless {@link #maxLength()} is set). */
     public int maxNewTokens() {
         return maxNewTokens;
+    }
+
+    /**
+     * generation_config.json's {@code max_length}: prompt plus new tokens at most, or null. Used
+     * only when nobody set {@code max_new_tokens}, which wins as in transformers.
+     */
+    public Integer maxLength() {
+        return maxLength;
+    }
+
+    /** How many new tokens a prompt of {@code promptLength} tokens may get. */
+    public int maxNewTokensFor(int promptLength) {
+        return maxLength == null ? maxNewTokens : Math.max(0, maxLength - promptLength);
     }
 
     public boolean stopAtEos() {
@@ -165,6 +208,9 @@ public final class SamplingConfig {
         if (maxNewTokens < 0) {
             throw new GlassboxException("max new tokens must be >= 0, got " + maxNewTokens);
         }
+        if (maxLength != null && maxLength < 0) {
+            throw new GlassboxException("max length must be >= 0, got " + maxLength);
+        }
         if (alternatives < 0) {
             throw new GlassboxException("alternatives per token must be >= 0, got " + alternatives);
         }
@@ -191,8 +237,8 @@ public final class SamplingConfig {
      *       explicit null or 0 turns top-k off;
      *   <li>{@code temperature}, {@code top_p}, {@code min_p}, {@code repetition_penalty}: absent or
      *       null means off (1.0, 1.0, 0, 1.0);
-     *   <li>{@code max_new_tokens}: absent keeps {@link #DEFAULT_MAX_NEW_TOKENS}; {@code max_length}
-     *       is ignored because it counts the prompt, which is not known here;
+     *   <li>{@code max_new_tokens}: absent keeps {@link #DEFAULT_MAX_NEW_TOKENS}; without it,
+     *       {@code max_length} (which counts the prompt) becomes {@link #maxLength()};
      *   <li>{@code eos_token_id}: an int or a list of ints.
      * </ul>
      *
@@ -215,6 +261,9 @@ public final class SamplingConfig {
         b.minP(doubleKey(json, "min_p", 0.0));
         b.repetitionPenalty(doubleKey(json, "repetition_penalty", 1.0));
         b.maxNewTokens(intKey(json, "max_new_tokens", DEFAULT_MAX_NEW_TOKENS));
+        if (json.get("max_new_tokens") == null && json.get("max_length") != null) {
+            b.maxLength(intKey(json, "max_length", 0));
+        }
 
         Object eos = json.get("eos_token_id");
         List<Long> eosIds = new ArrayList<>();
@@ -276,7 +325,8 @@ public final class SamplingConfig {
     public String toString() {
         return "SamplingConfig{greedy=" + greedy() + ", temperature=" + temperature + ", topK=" + topK
                 + ", topP=" + topP + ", minP=" + minP + ", repetitionPenalty=" + repetitionPenalty
-                + ", seed=" + seed + ", maxNewTokens=" + maxNewTokens + ", stopAtEos=" + stopAtEos
+                + ", seed=" + seed + ", maxNewTokens=" + maxNewTokens
+                + (maxLength == null ? "" : ", maxLength=" + maxLength) + ", stopAtEos=" + stopAtEos
                 + ", stopStrings=" + stopStrings + ", eosTokenIds=" + eosTokenIds
                 + ", alternatives=" + alternatives + "}";
     }
@@ -295,55 +345,74 @@ public final class SamplingConfig {
         private List<String> stopStrings = new ArrayList<>();
         private Set<Long> eosTokenIds = new LinkedHashSet<>();
         private int alternatives = DEFAULT_ALTERNATIVES;
+        private Integer maxLength = null;
+        private final Set<Setting> given = EnumSet.noneOf(Setting.class);
 
         private Builder() {}
 
+        /** Marks every setting as given, so that no model default replaces any of them. */
+        Builder givenAll() {
+            given.addAll(EnumSet.allOf(Setting.class));
+            return this;
+        }
+
         public Builder greedy(boolean greedy) {
+            given.add(Setting.GREEDY);
             this.greedy = greedy;
             return this;
         }
 
         public Builder temperature(double temperature) {
+            given.add(Setting.TEMPERATURE);
             this.temperature = temperature;
             return this;
         }
 
         public Builder topK(int topK) {
+            given.add(Setting.TOP_K);
             this.topK = topK;
             return this;
         }
 
         public Builder topP(double topP) {
+            given.add(Setting.TOP_P);
             this.topP = topP;
             return this;
         }
 
         public Builder minP(double minP) {
+            given.add(Setting.MIN_P);
             this.minP = minP;
             return this;
         }
 
         public Builder repetitionPenalty(double repetitionPenalty) {
+            given.add(Setting.REPETITION_PENALTY);
             this.repetitionPenalty = repetitionPenalty;
             return this;
         }
 
         public Builder seed(Long seed) {
+            given.add(Setting.SEED);
             this.seed = seed;
             return this;
         }
 
         public Builder maxNewTokens(int maxNewTokens) {
+            given.add(Setting.MAX_NEW_TOKENS);
             this.maxNewTokens = maxNewTokens;
+            this.maxLength = null; // a count of new tokens replaces a total length
             return this;
         }
 
         public Builder stopAtEos(boolean stopAtEos) {
+            given.add(Setting.STOP_AT_EOS);
             this.stopAtEos = stopAtEos;
             return this;
         }
 
         public Builder stopStrings(Collection<String> stopStrings) {
+            given.add(Setting.STOP_STRINGS);
             Objects.requireNonNull(stopStrings, "stopStrings");
             List<String> copy = new ArrayList<>(stopStrings.size());
             for (String s : stopStrings) {
@@ -354,6 +423,7 @@ public final class SamplingConfig {
         }
 
         public Builder eosTokenIds(Collection<Long> eosTokenIds) {
+            given.add(Setting.EOS_TOKEN_IDS);
             Objects.requireNonNull(eosTokenIds, "eosTokenIds");
             Set<Long> copy = new LinkedHashSet<>();
             for (Long id : eosTokenIds) {
@@ -364,7 +434,18 @@ public final class SamplingConfig {
         }
 
         public Builder alternatives(int alternatives) {
+            given.add(Setting.ALTERNATIVES);
             this.alternatives = alternatives;
+            return this;
+        }
+
+        /**
+         * Prompt plus new tokens at most (transformers' {@code max_length}); null for none. Of
+         * this and {@link #maxNewTokens}, the one set last applies.
+         */
+        public Builder maxLength(Integer maxLength) {
+            given.add(Setting.MAX_LENGTH);
+            this.maxLength = maxLength;
             return this;
         }
 

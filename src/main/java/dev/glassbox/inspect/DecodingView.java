@@ -1,5 +1,8 @@
 package dev.glassbox.inspect;
 
+import static com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.glassbox.generate.Choice;
 import dev.glassbox.generate.Sampler;
 import dev.glassbox.generate.SamplingConfig;
@@ -25,7 +28,8 @@ public final class DecodingView {
     public record Candidate(long id, String text, double prob, double rawProb, float processedLogit) {}
 
     /**
-     * @param greedy whether the config decodes greedily
+     * @param greedy whether the config decodes greedily; then temperature, top-k, top-p, min-p and
+     *     seed, which it does not use, are null (left out of the JSON)
      * @param seed the sampler's seed (the configured one or the one it drew)
      * @param survivors the most likely survivors, at most the limit asked for
      * @param keptCount how many tokens survived in all (the whole vocabulary when greedy)
@@ -35,7 +39,8 @@ public final class DecodingView {
      * @param chosenRawProb its probability under the raw distribution
      */
     public record Result(
-            boolean greedy, double temperature, int topK, double topP, double minP, long seed,
+            boolean greedy, @JsonInclude(NON_NULL) Double temperature, @JsonInclude(NON_NULL) Integer topK,
+            @JsonInclude(NON_NULL) Double topP, @JsonInclude(NON_NULL) Double minP, @JsonInclude(NON_NULL) Long seed,
             List<Candidate> survivors, int keptCount, long greedyId, String greedyText,
             long chosenId, String chosenText, double chosenProb, double chosenRawProb) {
 
@@ -63,7 +68,9 @@ public final class DecodingView {
             out.add(new Candidate(s.tokenId(), labels.text(s.tokenId()), s.prob(), Math.exp(s.rawLogprob()), s.processedLogit()));
         }
         SamplingConfig cfg = sampler.config();
-        return new Result(cfg.greedy(), cfg.temperature(), cfg.topK(), cfg.topP(), cfg.minP(), sampler.seed(),
+        boolean g = cfg.greedy();
+        return new Result(g, g ? null : cfg.temperature(), g ? null : cfg.topK(), g ? null : cfg.topP(),
+                g ? null : cfg.minP(), g ? null : sampler.seed(),
                 out, sv.keptCount(), sv.greedyTokenId(), labels.text(sv.greedyTokenId()),
                 choice.tokenId(), labels.text(choice.tokenId()), choice.processedProb(), Math.exp(choice.logprob()));
     }

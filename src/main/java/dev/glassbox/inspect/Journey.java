@@ -129,7 +129,7 @@ public final class Journey {
             throw new GlassboxException("--steps must be at least 1, found " + opts.steps());
         }
         if (opts.topK() < 1) {
-            throw new GlassboxException("--top-k must be at least 1, found " + opts.topK());
+            throw new GlassboxException("--show-top must be at least 1, found " + opts.topK());
         }
         int position = opts.position() == null ? promptIds.length - 1 : opts.position();
         if (position < 0 || position >= promptIds.length) {
@@ -193,7 +193,7 @@ public final class Journey {
         }
         long[] gen = generated.stream().mapToLong(Long::longValue).toArray();
         return new JourneyReport(JourneyReport.FORMAT, modelInfo(model, labels), promptText, promptTokens, position,
-                new SamplingInfo(sc.greedy(), sc.temperature(), sc.topK(), sc.topP(), sc.minP(), sampler.seed()),
+                SamplingInfo.of(sc, sampler.seed()),
                 steps, gen, labels.decode(gen), stopReason, maps, lens, cacheBytes);
     }
 

@@ -1,5 +1,8 @@
 package dev.glassbox.inspect;
 
+import static com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -73,8 +76,20 @@ public record JourneyReport(
     /** A token of the sequence. {@code string} is the vocabulary's spelling (null without tokenizer). */
     public record TokenInfo(int position, long id, String text, String string) {}
 
-    /** The decoding settings; {@code seed} is the one in use (drawn when none was given). */
-    public record SamplingInfo(boolean greedy, double temperature, int topK, double topP, double minP, long seed) {}
+    /**
+     * The decoding settings; {@code seed} is the one in use (drawn when none was given). Greedy
+     * decoding has only {@code greedy}: the sampling parameters are null (left out of the JSON).
+     */
+    public record SamplingInfo(
+            boolean greedy, @JsonInclude(NON_NULL) Double temperature, @JsonInclude(NON_NULL) Integer topK,
+            @JsonInclude(NON_NULL) Double topP, @JsonInclude(NON_NULL) Double minP, @JsonInclude(NON_NULL) Long seed) {
+
+        /** What {@code cfg} decodes with; greedy decoding reports none of the sampling parameters it does not use. */
+        public static SamplingInfo of(dev.glassbox.generate.SamplingConfig cfg, long seed) {
+            return cfg.greedy() ? new SamplingInfo(true, null, null, null, null, null)
+                    : new SamplingInfo(false, cfg.temperature(), cfg.topK(), cfg.topP(), cfg.minP(), seed);
+        }
+    }
 
     /**
      * One generated token's walkthrough: the prediction at {@code position}, the last position of

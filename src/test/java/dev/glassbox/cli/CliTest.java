@@ -38,7 +38,7 @@ class CliTest {
         JsonNode ref = Reference.reference(dir).get("results").get(0);
         String ids = ref.get("input_ids").toString().replaceAll("[\\[\\] ]", "");
         JsonNode got = new ObjectMapper().readTree(run("score", "--model", Reference.model(dir).toString(),
-                "--ids", ids, "--json", "--hidden", "--attn", "--top-k", "5", "--quiet"));
+                "--ids", ids, "--json", "--hidden", "--attn", "--show-top", "5", "--quiet"));
         assertEquals(ref.get("input_ids"), got.get("input_ids"));
         close(ref.get("last_logits"), got.get("last_logits"), 1e-4);
         close(ref.get("next_token_logprobs"), got.get("next_token_logprobs"), 1e-4);

@@ -30,7 +30,7 @@ class SamplingConfigTest {
         assertNull(c.seed());
         assertTrue(c.stopAtEos());
         assertEquals(5, c.alternatives());
-        assertEquals(256, c.maxNewTokens());
+        assertEquals(64, c.maxNewTokens()); // the CLI's documented default too
         assertTrue(c.stopStrings().isEmpty());
         assertTrue(c.eosTokenIds().isEmpty());
     }
@@ -168,7 +168,7 @@ class SamplingConfigTest {
         assertEquals(1.0, c.topP());
         assertEquals(1.0, c.temperature());
         assertTrue(c.eosTokenIds().isEmpty());
-        assertEquals(256, c.maxNewTokens()); // absent -> default kept
+        assertEquals(SamplingConfig.DEFAULT_MAX_NEW_TOKENS, c.maxNewTokens()); // absent -> default kept
     }
 
     @Test

@@ -45,7 +45,7 @@ class JourneyCommandTest {
     void jsonWithIds() throws Exception {
         JsonNode ref = Reference.reference("fixtures/gpt2-tiny").get("results").get(0);
         String ids = ref.get("input_ids").toString().replaceAll("[\\[\\] ]", "");
-        Run r = run("journey", "--model", gpt2(), "--ids", ids, "--steps", "3", "--top-k", "3", "--format", "json", "--quiet");
+        Run r = run("journey", "--model", gpt2(), "--ids", ids, "--steps", "3", "--show-top", "3", "--format", "json", "--quiet");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(ref.get("input_ids").size(), j.get("prompt_tokens").size());
@@ -61,7 +61,7 @@ class JourneyCommandTest {
     @Test
     void textWithAPromptAndSampling() {
         Run r = run("journey", "--model", Reference.model("models/tiny-gpt2-random").toString(), "--prompt", "Hello world",
-                "--temperature", "0.9", "--sample-top-k", "10", "--top-p", "0.95", "--min-p", "0.01", "--seed", "3", "--quiet");
+                "--temperature", "0.9", "--top-k", "10", "--top-p", "0.95", "--min-p", "0.01", "--seed", "3", "--quiet");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("' world'"), r.out());
         assertTrue(r.out().contains("seed 3"));
