@@ -169,7 +169,21 @@ class BadInputTest {
 
     @Test
     void integerWeightsAreRefused() throws IOException {
-        String m = error(withSafetensors("{\"transformer.wte.weight\":{\"dtype\":\"I32\",\"shape\":[50,16],\"data_offsets\":[0,3200]}}", 3200, -1));
+        // A complete checkpoint whose embedding is stored as I32 (4 bytes an element, as F32): only
+        // the dtype is wrong, so the refusal must name it, not a missing tensor.
+        Path dir = tinyGpt2();
+        Path file = dir.resolve("model.safetensors");
+        byte[] bytes = Files.readAllBytes(file);
+        long headerLen = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        ObjectNode header = (ObjectNode) new ObjectMapper().readTree(new String(bytes, 8, (int) headerLen, java.nio.charset.StandardCharsets.UTF_8));
+        ((ObjectNode) header.get("transformer.wte.weight")).put("dtype", "I32");
+        byte[] h = new ObjectMapper().writeValueAsBytes(header);
+        try (java.io.OutputStream out = Files.newOutputStream(file)) {
+            out.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+            out.write(h);
+            out.write(bytes, (int) (8 + headerLen), (int) (bytes.length - 8 - headerLen));
+        }
+        String m = error(dir);
         assertTrue(m.contains("I32") && m.contains("transformer.wte.weight"), m);
     }
 

@@ -79,10 +79,10 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** Allocates caller-owned buffers for {@link #wrap}, with length 0. */
-    public static NDList allocate(NDManager m, int layers, int batch, int kvHeads, int headDim, int capacity) {
+    public static NDList allocate(NDManager m, int layers, int batch, int kvHeads, int headDim, int capacity, DataType type) {
         NDList list = new NDList();
         for (int l = 0; l < 2 * layers; l++) {
-            list.add(m.zeros(new Shape(batch, kvHeads, capacity, headDim)));
+            list.add(m.zeros(new Shape(batch, kvHeads, capacity, headDim), type));
         }
         list.add(m.create(0L));
         return list;
@@ -146,6 +146,17 @@ public final class KvCache implements AutoCloseable {
             }
             System.arraycopy(flat, r * t, tokenIds[r], length, t);
         }
+    }
+
+    /**
+     * Tells a wrapped cache (batch 1) the ids of the positions it already holds, so that from now on
+     * it knows them as an owned cache does (a longrope model recomputes them when it must).
+     */
+    public void rememberIds(long[] ids) {
+        if (batch != 1 || ids.length != length) {
+            throw new IllegalArgumentException("expected the ids of " + length + " cached positions of one row, found " + ids.length);
+        }
+        tokenIds = new long[][] {ids.clone()};
     }
 
     /** The ids of the cached positions, [B][length], or null when the cache does not know them. */

@@ -98,6 +98,7 @@ public final class TextGenerationTranslator implements NoBatchifyTranslator<Gene
         SamplingConfig cfg = (SamplingConfig) ctx.getAttachment(SAMPLING);
         GenerationRequest req = (GenerationRequest) ctx.getAttachment(REQUEST);
         KvCache cache = KvCache.wrap(list.subNDList(1));
+        cache.rememberIds(prompt); // the prefill wrote the prompt's positions
         return generator.continueFrom(ctx.getNDManager(), new ForwardContext(cache, null), prompt,
                 list.get(0).toFloatArray(), cfg, req.onToken(), prefillMs);
     }

@@ -107,7 +107,7 @@ public final class Generator {
         ModelConfig c = block.config();
         int capacity = (int) Math.min(c.maxPositions(), (long) promptIds.length + Math.max(1, cfg.maxNewTokensFor(promptIds.length)));
         NDList input = new NDList(m.create(promptIds, new Shape(1, promptIds.length)));
-        input.addAll(KvCache.allocate(m, c.numLayers(), 1, c.numKvHeads(), c.headDim(), capacity));
+        input.addAll(KvCache.allocate(m, c.numLayers(), 1, c.numKvHeads(), c.headDim(), capacity, block.dtype())); // K, V in the weights' type
         return input;
     }
 
