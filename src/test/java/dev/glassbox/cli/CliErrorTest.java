@@ -9,9 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glassbox.ChildJvm;
 import dev.glassbox.Reference;
 import dev.glassbox.checkpoint.RandomCheckpoint;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -33,26 +31,11 @@ class CliErrorTest {
     @TempDir
     Path tmp;
 
-    record Outcome(int code, String out, String err) {}
-
-    static Outcome run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
-    static void assertOneLineError(Outcome o, String what, String... mentions) {
+    static void assertOneLineError(CliRun o, String what, String... mentions) {
         List<String> lines = o.err().lines().toList();
         assertTrue(o.code() != 0, what + ": exit 0");
         assertEquals(1, lines.size(), what + ": stderr " + o.err());
@@ -92,7 +75,7 @@ class CliErrorTest {
     @Test
     void maxNewTokensBeyondTheContextStopsAtContextFull() throws IOException {
         for (String n : List.of("1000000000", "2147483647")) {
-            Outcome o = run("generate", "--model", tiny().toString(), "--ids", "1,2", "--greedy", "--no-eos", "--max-new-tokens", n, "--json");
+            CliRun o = run("generate", "--model", tiny().toString(), "--ids", "1,2", "--greedy", "--no-eos", "--max-new-tokens", n, "--json");
             assertEquals(0, o.code(), o.err());
             JsonNode r = JSON.readTree(o.out());
             assertEquals("context_full", r.path("stop_reason").asText(), o.out());

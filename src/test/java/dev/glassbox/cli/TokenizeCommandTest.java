@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,23 +25,8 @@ class TokenizeCommandTest {
     static final ObjectMapper M = new ObjectMapper();
     static final Path ZEPHYR = Path.of(System.getProperty("glassbox.shared", "../shared"), "chat", "zephyr");
 
-    record Result(int code, String out, String err) {}
-
-    static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static Path messages(Path dir, String json) throws Exception {
@@ -77,7 +59,7 @@ class TokenizeCommandTest {
             if (!gen) {
                 args.add("--no-generation-prompt");
             }
-            Result r = run(args.toArray(new String[0]));
+            CliRun r = run(args.toArray(new String[0]));
             String label = c.get("id").asText() + " gen=" + gen;
             if (!c.get("ok").asBoolean()) {
                 assertNotEquals(0, r.code(), label);
@@ -96,7 +78,7 @@ class TokenizeCommandTest {
 
     @Test
     void promptIsTokenizedWithoutATemplate() throws Exception {
-        Result r = run("tokenize", "--model", ZEPHYR.toString(), "--prompt", "Hello! What is 2+2?", "--json");
+        CliRun r = run("tokenize", "--model", ZEPHYR.toString(), "--prompt", "Hello! What is 2+2?", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode got = M.readTree(r.out());
         assertEquals("Hello! What is 2+2?", got.get("text").asText());
@@ -109,7 +91,7 @@ class TokenizeCommandTest {
     @Test
     void readableOutputListsPiecesAndIds(@TempDir Path tmp) throws Exception {
         Path f = messages(tmp, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
-        Result r = run("tokenize", "--model", ZEPHYR.toString(), "--messages", f.toString());
+        CliRun r = run("tokenize", "--model", ZEPHYR.toString(), "--messages", f.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("<|user|>\nHi</s>\n<|assistant|>\n"), r.out());
         assertTrue(r.out().contains("703  '<|user|>'"), r.out());
@@ -131,7 +113,7 @@ class TokenizeCommandTest {
         String mistral = Files.readString(Path.of("src/test/resources/glassbox-fixtures/chat/templates/mistral-v0.1.jinja"));
         Path d = folder(tmp, "mistral", Map.of("chat_template", mistral));
         Path f = messages(tmp, "{\"messages\": [{\"role\": \"assistant\", \"content\": \"A\"}, {\"role\": \"assistant\", \"content\": \"B\"}]}");
-        Result r = run("tokenize", "--model", d.toString(), "--messages", f.toString(), "--json");
+        CliRun r = run("tokenize", "--model", d.toString(), "--messages", f.toString(), "--json");
         assertEquals(2, r.code());
         assertEquals("", r.out());
         String[] lines = r.err().strip().split("\n");
@@ -144,7 +126,7 @@ class TokenizeCommandTest {
     void unrenderableConstructIsNamed(@TempDir Path tmp) throws Exception {
         Path d = folder(tmp, "odd", Map.of("chat_template", "{% for m in messages %}{% frobnicate %}{% endfor %}"));
         Path f = messages(tmp, "{\"messages\": [{\"role\": \"user\", \"content\": \"A\"}]}");
-        Result r = run("tokenize", "--model", d.toString(), "--messages", f.toString());
+        CliRun r = run("tokenize", "--model", d.toString(), "--messages", f.toString());
         assertEquals(2, r.code());
         String[] lines = r.err().strip().split("\n");
         assertEquals(1, lines.length, r.err());
@@ -168,7 +150,7 @@ class TokenizeCommandTest {
         Files.writeString(d.resolve("chat_template.jinja"), "J{{ bos_token }}{% if enable_thinking is defined and enable_thinking is false %}nothink{% endif %}\n");
         Path extra = messages(tmp, "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"extra\": {\"enable_thinking\": false}}");
         assertEquals("J<s>nothink", M.readTree(run("tokenize", "--model", d.toString(), "--messages", extra.toString(), "--json").out()).get("text").asText());
-        Result missing = run("tokenize", "--model", d.toString(), "--messages", plain.toString(), "--chat-template", "nope");
+        CliRun missing = run("tokenize", "--model", d.toString(), "--messages", plain.toString(), "--chat-template", "nope");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("no chat template named 'nope'"), missing.err());
     }
@@ -176,7 +158,7 @@ class TokenizeCommandTest {
     @Test
     void badMessagesFileIsOneLine(@TempDir Path tmp) throws Exception {
         Path f = messages(tmp, "{\"messages\": {}}");
-        Result r = run("tokenize", "--model", ZEPHYR.toString(), "--messages", f.toString());
+        CliRun r = run("tokenize", "--model", ZEPHYR.toString(), "--messages", f.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("glassbox: error: ") && r.err().contains("'messages' must be a list"), r.err());
     }

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glassbox.Reference;
+import dev.glassbox.cli.CliRun;
 import dev.glassbox.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,23 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code glassbox journey} from the command line. */
 class JourneyCommandTest {
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     static String gpt2() {
@@ -45,7 +28,7 @@ class JourneyCommandTest {
     void jsonWithIds() throws Exception {
         JsonNode ref = Reference.reference("fixtures/gpt2-tiny").get("results").get(0);
         String ids = ref.get("input_ids").toString().replaceAll("[\\[\\] ]", "");
-        Run r = run("journey", "--model", gpt2(), "--ids", ids, "--steps", "3", "--show-top", "3", "--format", "json", "--quiet");
+        CliRun r = run("journey", "--model", gpt2(), "--ids", ids, "--steps", "3", "--show-top", "3", "--format", "json", "--quiet");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(ref.get("input_ids").size(), j.get("prompt_tokens").size());
@@ -60,7 +43,7 @@ class JourneyCommandTest {
 
     @Test
     void textWithAPromptAndSampling() {
-        Run r = run("journey", "--model", Reference.model("models/tiny-gpt2-random").toString(), "--prompt", "Hello world",
+        CliRun r = run("journey", "--model", Reference.model("models/tiny-gpt2-random").toString(), "--prompt", "Hello world",
                 "--temperature", "0.9", "--top-k", "10", "--top-p", "0.95", "--min-p", "0.01", "--seed", "3", "--quiet");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("' world'"), r.out());
@@ -73,7 +56,7 @@ class JourneyCommandTest {
     @Test
     void htmlToAFile(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("sub/journey.html");
-        Run r = run("journey", "--model", Reference.model("models/stories260K").toString(), "--prompt", "Once upon a time",
+        CliRun r = run("journey", "--model", Reference.model("models/stories260K").toString(), "--prompt", "Once upon a time",
                 "--position", "2", "--format", "html", "--out", out.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());
         String html = Files.readString(out);
@@ -92,7 +75,7 @@ class JourneyCommandTest {
             {"journey", "--model", gpt2(), "--ids", "1,2,3", "--top-p", "1.5", "--quiet"},
         };
         for (String[] args : bad) {
-            Run r = run(args);
+            CliRun r = run(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.err().startsWith("glassbox: error: "), r.err());
             assertEquals(1, r.err().strip().split("\n").length, r.err());

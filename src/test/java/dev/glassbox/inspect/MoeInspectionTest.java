@@ -1,5 +1,6 @@
 package dev.glassbox.inspect;
 
+import dev.glassbox.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,12 +144,12 @@ class MoeInspectionTest {
     @Test
     void journeyCommandOnAMixture() throws Exception {
         String model = Reference.model("fixtures/qwen2-moe-tiny").toString();
-        JourneyCommandTest.Run r = JourneyCommandTest.run("journey", "--model", model, "--prompt", "the license", "--steps", "2",
+        CliRun r = CliRun.of("journey", "--model", model, "--prompt", "the license", "--steps", "2",
                 "--format", "json", "--quiet");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(2, j.get("steps").size());
-        r = JourneyCommandTest.run("journey", "--model", model, "--prompt", "the license", "--quiet");
+        r = CliRun.of("journey", "--model", model, "--prompt", "the license", "--quiet");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("expert"), r.out());
     }
