@@ -10,8 +10,10 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.ForwardContext;
-import dev.glassbox.blocks.Hooks;
-import dev.glassbox.inspect.ActivationCache;
+import dev.glassbox.hooks.HookChain;
+import dev.glassbox.hooks.Hooks;
+import dev.glassbox.hooks.Interventions;
+import dev.glassbox.hooks.ActivationCache;
 import dev.glassbox.tokenizer.TextTokenizer;
 import java.util.function.Predicate;
 import dev.glassbox.blocks.KvCache;
@@ -258,6 +260,54 @@ public final class LanguageModel implements AutoCloseable {
             throw e;
         }
         return cache;
+    }
+
+    /**
+     * TransformerLens's {@code run_with_cache(prompt, names_filter=[...])}: runs the prompt and
+     * records the named activations (every one when no names are given). The caller closes the
+     * cache; no NDManager to handle.
+     */
+    public ActivationCache runWithCache(String prompt, String... names) {
+        return runWithCache(toTokens(prompt), names);
+    }
+
+    /** {@link #runWithCache(String, String...)} for token ids. */
+    public ActivationCache runWithCache(long[] ids, String... names) {
+        if (names.length == 0) {
+            return runWithCache(ids, name -> true);
+        }
+        java.util.Set<String> wanted = java.util.Set.of(names);
+        return runWithCache(ids, wanted::contains);
+    }
+
+    /**
+     * TransformerLens's {@code run_with_hooks}: runs the prompt with the interventions in place
+     * and returns the logits at every position [T][V]; nothing to close.
+     */
+    public float[][] runWithHooks(String prompt, Interventions.Intervention... interventions) {
+        return runWithHooks(toTokens(prompt), interventions);
+    }
+
+    /** {@link #runWithHooks(String, Interventions.Intervention...)} for token ids. */
+    public float[][] runWithHooks(long[] ids, Interventions.Intervention... interventions) {
+        HookChain chain = new HookChain();
+        for (Interventions.Intervention i : interventions) {
+            chain.add(i);
+        }
+        return runWithHooks(ids, chain);
+    }
+
+    /** Runs {@code ids} with any {@link Hooks} and returns the logits at every position [T][V]. */
+    public float[][] runWithHooks(long[] ids, Hooks hooks) {
+        try (NDManager m = manager.newSubManager()) {
+            float[] flat = forward(m, ids, hooks).toFloatArray();
+            int v = config.vocabSize();
+            float[][] out = new float[ids.length][v];
+            for (int t = 0; t < ids.length; t++) {
+                System.arraycopy(flat, t * v, out[t], 0, v);
+            }
+            return out;
+        }
     }
 
     // ---- generation: one path, a DJL Predictor over TextGenerationTranslator over Generator ----

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.glassbox.blocks.HookNames;
-import dev.glassbox.inspect.ActivationCache;
+import dev.glassbox.hooks.HookNames;
+import dev.glassbox.hooks.ActivationCache;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

@@ -1,4 +1,5 @@
 package dev.glassbox.blocks;
+import dev.glassbox.hooks.Hooks;
 
 import ai.djl.ndarray.NDArray;
 

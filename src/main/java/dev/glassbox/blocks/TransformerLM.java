@@ -1,4 +1,5 @@
 package dev.glassbox.blocks;
+import dev.glassbox.hooks.HookNames;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

@@ -1,7 +1,8 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import dev.glassbox.LanguageModel;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;

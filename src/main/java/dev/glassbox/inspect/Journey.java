@@ -1,10 +1,11 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.arch.MoeConfig;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.generate.Sampler;
 import dev.glassbox.generate.SamplingConfig;

@@ -1,4 +1,5 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -10,7 +11,7 @@ import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.blocks.Attention;
 import dev.glassbox.blocks.DecoderLayer;
 import dev.glassbox.blocks.Half;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.blocks.Norm;
 import dev.glassbox.blocks.TransformerLM;

@@ -1,10 +1,11 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import dev.glassbox.LanguageModel;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import dev.glassbox.blocks.TransformerLM;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

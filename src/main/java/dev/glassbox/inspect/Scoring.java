@@ -1,9 +1,10 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.glassbox.LanguageModel;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import dev.glassbox.generate.Sampler;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -15,7 +15,7 @@ import dev.glassbox.GlassboxException;
 import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.arch.MoeConfig;
-import dev.glassbox.inspect.ActivationCache;
+import dev.glassbox.hooks.ActivationCache;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,5 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

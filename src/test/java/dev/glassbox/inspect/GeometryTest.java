@@ -1,4 +1,5 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.Reference;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;

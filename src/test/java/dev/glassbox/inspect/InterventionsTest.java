@@ -1,4 +1,7 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.HookChain;
+import dev.glassbox.hooks.Interventions;
+import dev.glassbox.hooks.ActivationCache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +11,8 @@ import ai.djl.ndarray.NDManager;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.Reference;
 import dev.glassbox.arch.ModelConfig;
-import dev.glassbox.blocks.HookNames;
-import dev.glassbox.blocks.Hooks;
+import dev.glassbox.hooks.HookNames;
+import dev.glassbox.hooks.Hooks;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,5 @@
 package dev.glassbox.inspect;
+import dev.glassbox.hooks.ActivationCache;
 
 import dev.glassbox.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.Reference;
 import dev.glassbox.arch.MoeConfig;
-import dev.glassbox.blocks.HookNames;
+import dev.glassbox.hooks.HookNames;
 import dev.glassbox.blocks.MoeMlp;
 import java.util.Arrays;
 import java.util.HashSet;

@@ -1,10 +1,9 @@
-package dev.glassbox.inspect;
+package dev.glassbox.hooks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.blocks.Half;
-import dev.glassbox.blocks.HookNames;
 import java.util.function.UnaryOperator;
 
 /** Ready-made interventions on named activations: ablate, patch, steer. */

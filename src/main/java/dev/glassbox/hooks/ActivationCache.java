@@ -1,11 +1,10 @@
-package dev.glassbox.inspect;
+package dev.glassbox.hooks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.blocks.Half;
-import dev.glassbox.blocks.Hooks;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,15 +16,15 @@ import java.util.function.Predicate;
  * does. Each recorded array is a copy held in the cache's own NDManager (native memory), so it
  * outlives the forward call; close the cache to free it. Restrict what is kept with a filter.
  *
- * <p>What a full cache costs: every activation of {@link dev.glassbox.blocks.HookNames} once, in
+ * <p>What a full cache costs: every activation of {@link dev.glassbox.hooks.HookNames} once, in
  * float32. Per layer that is eleven [T, D] arrays (resid_pre, ln1, q, k, v, z, attn.out,
  * resid_mid, ln2, mlp.out, resid_post), two [H, T, T] (scores, pattern) and two [T, I] (mlp.pre,
  * mlp.post); plus the embeddings, the final norm and the logits [T, V]. Measured with
  * {@link #bytes()} on a GPT-2-small-shaped checkpoint (12 layers, D 768, 12 heads, V 50257) with
  * a 128-token prompt: 135,438,848 bytes (135 MB), of which the logits are 25.7 MB; the
  * attention arrays grow with T², so 1024 tokens would need about 2.1 GB. Caching only the names
- * an analysis reads ({@link #of}) is the remedy: {@link Journey} keeps 88,646,144 bytes (89 MB)
- * for the same prompt, {@link LogitLens} only the L + 1 residual streams (5.1 MB).
+ * an analysis reads ({@link #of}) is the remedy: {@link dev.glassbox.inspect.Journey} keeps 88,646,144 bytes (89 MB)
+ * for the same prompt, {@link dev.glassbox.inspect.LogitLens} only the L + 1 residual streams (5.1 MB).
  * (Reproduce with {@code CacheMemoryTest}, {@code -Dglassbox.measureCacheDir=/tmp/gpt2}.)
  */
 public final class ActivationCache implements Hooks, AutoCloseable {

@@ -1,7 +1,6 @@
-package dev.glassbox.inspect;
+package dev.glassbox.hooks;
 
 import ai.djl.ndarray.NDArray;
-import dev.glassbox.blocks.Hooks;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.glassbox.blocks;
+package dev.glassbox.hooks;
 
 import java.util.ArrayList;
 import java.util.List;

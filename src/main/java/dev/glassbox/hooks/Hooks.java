@@ -1,4 +1,4 @@
-package dev.glassbox.blocks;
+package dev.glassbox.hooks;
 
 import ai.djl.ndarray.NDArray;
 
