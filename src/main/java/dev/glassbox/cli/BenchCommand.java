@@ -29,7 +29,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         try (LanguageModel model = modelOptions.load()) {
             Benchmark.Result r = new Benchmark(model).run(runs);
-            int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+            int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
             if (json) {
                 ObjectNode o = Json.object();
                 o.put("prefill_ms_128", r.prefillMs128());
