@@ -58,6 +58,7 @@ public final class LanguageModel implements AutoCloseable {
     private SamplingConfig generationDefaults;
     private Model djlModel;
     private Predictor<GenerationRequest, GenerationResult> predictor;
+    private Weights weights;
 
     private LanguageModel(
             Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint,
@@ -382,6 +383,17 @@ public final class LanguageModel implements AutoCloseable {
             predictor = djlModel.newPredictor(new TextGenerationTranslator(generator, tokenizer));
         }
         return predictor;
+    }
+
+    /**
+     * The weights as Java arrays: by checkpoint name, and per layer and head in TransformerLens's
+     * names and layouts ({@code weights().W_Q(layer, head)} [d_model][d_head], …; see {@link Weights}).
+     */
+    public synchronized Weights weights() {
+        if (weights == null) {
+            weights = new Weights(block, architecture.qkvInterleavedPerHead());
+        }
+        return weights;
     }
 
     /** A KV cache for one sequence, reserving {@code capacity} positions. */
