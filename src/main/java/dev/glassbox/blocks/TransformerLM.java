@@ -47,7 +47,9 @@ public final class TransformerLM extends AbstractBlock {
     private final List<DecoderLayer> layers = new ArrayList<>();
     private final Norm finalNorm;
     private final Parameter lmHead;
-    private ParameterStore store; // the shorthand forward's: one per model, since weights are loaded once
+    // The shorthand forward's store, one per model: it caches each Parameter's array, so edit weights in place
+    // (a later setArray would not be seen by it).
+    private ParameterStore store;
 
     public TransformerLM(ModelConfig cfg, Architecture arch) {
         this.config = cfg;
