@@ -59,6 +59,7 @@ public final class GenerateCommand implements Callable<Integer> {
             long[] ids = input.ids(model);
             SamplingConfig cfg = input.withChatStops(SamplingOptions.resolve(model, settings), model);
             TextTokenizer tok = model.tokenizer();
+            dev.glassbox.hooks.HookChain hooks = interventions.hooks(model); // --steer/--ablate-head checked before any output
             if (!json) {
                 if (input.promptText() != null) {
                     out.print(input.promptText());
@@ -68,7 +69,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.flush();
             }
             GenerationResult res = model.generate(dev.glassbox.djl.GenerationRequest.ofIds(ids, cfg)
-                    .streaming(json ? null : t -> stream(out, t, tok)).withHooks(interventions.hooks(model)));
+                    .streaming(json ? null : t -> stream(out, t, tok)).withHooks(hooks));
             if (json) {
                 Json.print(out, toJson(res, tok, cfg), false);
             } else {
