@@ -24,6 +24,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Mixin InputOptions input;
     @Mixin SamplingOptions sampling;
+    @Mixin InterventionOptions interventions;
 
     @Option(names = "--max-new-tokens", paramLabel = "N",
             description = "How many tokens to generate (default: the checkpoint's generation_config.json, else "
@@ -58,6 +59,7 @@ public final class GenerateCommand implements Callable<Integer> {
             long[] ids = input.ids(model);
             SamplingConfig cfg = input.withChatStops(SamplingOptions.resolve(model, settings), model);
             TextTokenizer tok = model.tokenizer();
+            dev.glassbox.hooks.HookChain hooks = interventions.hooks(model); // --steer/--ablate-head checked before any output
             if (!json) {
                 if (input.promptText() != null) {
                     out.print(input.promptText());
@@ -66,7 +68,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 }
                 out.flush();
             }
-            GenerationResult res = model.generate(ids, cfg, json ? null : t -> stream(out, t, tok));
+            GenerationResult res = model.generate(dev.glassbox.djl.GenerationRequest.ofIds(ids, cfg)
+                    .streaming(json ? null : t -> stream(out, t, tok)).withHooks(hooks));
             if (json) {
                 Json.print(out, toJson(res, tok, cfg), false);
             } else {

@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             JourneyCommand.class,
             TokenizeCommand.class,
+            SaeCommand.class,
+            TrainSaeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -2,6 +2,7 @@ package dev.glassbox.djl;
 
 import dev.glassbox.generate.GeneratedToken;
 import dev.glassbox.generate.SamplingConfig;
+import dev.glassbox.hooks.Hooks;
 import java.util.function.Consumer;
 
 /**
@@ -10,11 +11,19 @@ import java.util.function.Consumer;
  * (streaming). A null {@code sampling} means the checkpoint's own generation defaults; settings a
  * {@link SamplingConfig} was not given come from them too (see
  * {@link dev.glassbox.generate.GenerationDefaults}). A plain {@code String} input uses the defaults.
+ *
+ * <p>{@code hooks} (null for none) run at every named activation of every forward call of the
+ * generation: the prompt's and each decode step's, so steering, ablation and recording
+ * ({@link dev.glassbox.hooks.GenerationTrace}) act on every generated token.
  */
-public record GenerationRequest(String prompt, long[] ids, SamplingConfig sampling, Consumer<GeneratedToken> onToken) {
+public record GenerationRequest(String prompt, long[] ids, SamplingConfig sampling, Consumer<GeneratedToken> onToken, Hooks hooks) {
+
+    public GenerationRequest(String prompt, long[] ids, SamplingConfig sampling, Consumer<GeneratedToken> onToken) {
+        this(prompt, ids, sampling, onToken, null);
+    }
 
     public GenerationRequest(String prompt, long[] ids, SamplingConfig sampling) {
-        this(prompt, ids, sampling, null);
+        this(prompt, ids, sampling, null, null);
     }
 
     public static GenerationRequest of(String prompt, SamplingConfig sampling) {
@@ -27,6 +36,11 @@ public record GenerationRequest(String prompt, long[] ids, SamplingConfig sampli
 
     /** This request, with {@code onToken} called as each token is chosen. */
     public GenerationRequest streaming(Consumer<GeneratedToken> onToken) {
-        return new GenerationRequest(prompt, ids, sampling, onToken);
+        return new GenerationRequest(prompt, ids, sampling, onToken, hooks);
+    }
+
+    /** This request, with {@code hooks} on every forward call of the generation (prompt and decode steps). */
+    public GenerationRequest withHooks(Hooks hooks) {
+        return new GenerationRequest(prompt, ids, sampling, onToken, hooks);
     }
 }

@@ -1,6 +1,8 @@
 package dev.glassbox.djl;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import dev.glassbox.GlassboxException;
@@ -99,7 +101,18 @@ public final class TextGenerationTranslator implements NoBatchifyTranslator<Gene
         GenerationRequest req = (GenerationRequest) ctx.getAttachment(REQUEST);
         KvCache cache = KvCache.wrap(list.subNDList(1));
         cache.rememberIds(prompt); // the prefill wrote the prompt's positions
-        return generator.continueFrom(ctx.getNDManager(), new ForwardContext(cache, null), prompt,
-                list.get(0).toFloatArray(), cfg, req.onToken(), prefillMs);
+        float[] logits = list.get(0).toFloatArray();
+        if (req.hooks() != null) {
+            // A Predictor calls its block without extra arguments, so hooks cannot reach that
+            // prefill: run the prompt again on the same buffers with the hooks on.
+            cache.truncate(0);
+            TransformerLM block = (TransformerLM) ctx.getBlock();
+            try (NDArray x = ctx.getNDManager().create(prompt, new Shape(1, prompt.length));
+                    NDArray last = block.forward(x, new ForwardContext(cache, req.hooks()), false)) {
+                logits = last.toFloatArray();
+            }
+        }
+        return generator.continueFrom(ctx.getNDManager(), new ForwardContext(cache, req.hooks()), prompt,
+                logits, cfg, req.onToken(), prefillMs);
     }
 }
