@@ -16,7 +16,7 @@ async function api(path,req){
   return j;}
 function el(tag,cls,text){var e=document.createElement(tag);if(cls){e.className=cls;}if(text!==undefined){e.textContent=text;}return e;}
 function label(t){t=String(t).replace(/ /g,'\u2423').replace(/\n/g,'\u23ce').replace(/\t/g,'\u21e5');return t.length>14?t.slice(0,13)+'\u2026':t;}
-function pct(p){return p>=0.001||p===0?(p*100).toFixed(1)+'%':(p*100).toExponential(1)+'%';}
+function pct(p){return p>=0.001||p===0?(p*100).toFixed(1)+'%':p>=1e-6?(p*100).toPrecision(2)+'%':(p*100).toExponential(0)+'%';}
 function seq(p){p=Math.max(0,Math.min(1,p));return 'rgb('+Math.round(247-p*239)+','+Math.round(251-p*203)+','+Math.round(255-p*148)+')';}
 function div(v,m){var a=m>0?Math.max(-1,Math.min(1,v/m)):0,t=Math.abs(a);
   return a>=0?'rgb('+Math.round(255-t*211)+','+Math.round(255-t*93)+','+Math.round(255-t*160)+')'
