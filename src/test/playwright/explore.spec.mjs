@@ -65,6 +65,10 @@ try {
   found.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (found.scrollWidth > 800) fail(`the page is ${found.scrollWidth} px wide at an 800 px window`);
   if (outDir) await page.screenshot({ path: outDir + '/explore-800.png', fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  found.scrollWidthWide = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (found.scrollWidthWide > 1280) fail(`the page is ${found.scrollWidthWide} px wide at a 1280 px window`);
+  if (outDir) await page.screenshot({ path: outDir + '/explore-1280.png', fullPage: true });
   if (problems.length) fail('script errors: ' + problems.join(' | '));
   console.log(JSON.stringify(found));
 } catch (e) {

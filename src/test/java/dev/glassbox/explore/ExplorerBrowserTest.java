@@ -76,7 +76,8 @@ class ExplorerBrowserTest {
             assertEquals(layers + 1, found.get("lensRows").asInt());
             assertEquals(1 + 2 * layers, found.get("dlaBars").asInt());
             assertEquals(3, found.get("legends").asInt(), "a legend for attention, lens and attribution");
-            assertTrue(Files.size(out.resolve("explore-800.png")) > 10_000, "screenshot");
+            assertTrue(Files.size(out.resolve("explore-800.png")) > 10_000, "screenshot at 800 px");
+            assertTrue(Files.size(out.resolve("explore-1280.png")) > 10_000, "screenshot at 1280 px");
         }
     }
 
