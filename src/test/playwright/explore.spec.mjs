@@ -62,6 +62,13 @@ try {
   found.lensRows = await page.locator('#lens tbody tr').count();
   found.dlaBars = await page.locator('#dla-bars .dla').count();
   found.legends = await page.locator('.scale .ramp').count();
+  // the patching sweep between the two prefilled prompts: four labelled grids
+  await page.click('#patch-run');
+  await page.waitForSelector('#patch-grids[data-grids="4"]', { timeout: 60000 });
+  await page.waitForSelector('body[data-ex-state="ready"]');
+  found.patchGrids = Number(await page.getAttribute('#patch-grids', 'data-grids'));
+  found.patchSummary = await page.textContent('#patch-summary');
+  found.patchHeaders = await page.locator('#patch-grids table').first().locator('thead th').count();
   found.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (found.scrollWidth > 800) fail(`the page is ${found.scrollWidth} px wide at an 800 px window`);
   if (outDir) await page.screenshot({ path: outDir + '/explore-800.png', fullPage: true });

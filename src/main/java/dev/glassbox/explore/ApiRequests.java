@@ -53,4 +53,11 @@ public final class ApiRequests {
     /** {@code POST /api/journey}: the journey report (the JSON of {@code glassbox journey --format json}). */
     public record Journey(String prompt, long[] ids, Integer steps, Integer showTop, Boolean greedy, Double temperature,
             Integer topK, Double topP, Double minP, Double repetitionPenalty, Long seed) implements Input, Sampling {}
+
+    /**
+     * {@code POST /api/patch}: an activation-patching sweep between two inputs of equal length
+     * ({@code clean}/{@code corrupt} text, or {@code clean_ids}/{@code corrupt_ids}).
+     */
+    public record Patch(String clean, String corrupt, long[] cleanIds, long[] corruptIds, String target, Long targetId,
+            String baseline, Long baselineId, java.util.List<String> what, String method) {}
 }

@@ -88,6 +88,16 @@ public final class ApiResponses {
             float logit, double sum, double scale, double embedding, List<LayerShare> layers,
             List<LogitAttribution.Term> terms) {}
 
+    /**
+     * {@code POST /api/patch}: the fields of {@code glassbox patch --json}. {@code raw} and {@code normalized}
+     * map each grid asked for ({@code resid_pre}, {@code attn_out}, {@code mlp_out}: [layer][position];
+     * {@code attn_head_out_by_pos}: [layer][head][position]) to its values; normalized = (patched − corrupt) /
+     * (clean − corrupt), null where clean and corrupt metrics are equal.
+     */
+    public record Patch(String method, long[] cleanIds, long[] corruptIds, long targetId, String target, long baselineId,
+            String baseline, double cleanMetric, double corruptMetric, int layers, List<String> positions,
+            java.util.Map<String, Object> raw, java.util.Map<String, Object> normalized) {}
+
     /** A response already rendered as JSON (the journey report, by JourneyJson). */
     record RawJson(String json) {}
 }

@@ -163,13 +163,25 @@ public final class ExplorerApi {
         return new ApiResponses.RawJson(JourneyJson.render(Journey.run(model, ids, req.prompt(), opts), false));
     }
 
+    /** {@code POST /api/patch}: see {@link ExplorerPatch}. */
+    public ApiResponses.Patch patch(ApiRequests.Patch req) {
+        return ExplorerPatch.run(this, req);
+    }
+
     /** The input's ids: its prompt tokenized, or its ids, checked against the limits and the vocabulary. */
     long[] ids(Input in) {
+        return ids(in, "prompt");
+    }
+
+    /** {@link #ids(Input)} for an input whose fields are named {@code name} and {@code name_ids} (or prompt and ids). */
+    long[] ids(Input in, String name) {
+        String text = name;
+        String list = name.equals("prompt") ? "ids" : name + "_ids";
         if (in.prompt() != null && in.ids() != null) {
-            throw ApiError.badRequest("bad_field", "give prompt or ids, not both");
+            throw ApiError.badRequest("bad_field", "give " + text + " or " + list + ", not both");
         }
         if (in.prompt() == null && in.ids() == null) {
-            throw ApiError.badRequest("missing_field", "give prompt (text) or ids (token ids)");
+            throw ApiError.badRequest("missing_field", "give " + text + " (text) or " + list + " (token ids)");
         }
         long[] ids;
         if (in.prompt() != null) {
@@ -194,7 +206,7 @@ public final class ExplorerApi {
         int v = model.config().vocabSize();
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= v) {
-                throw ApiError.badRequest("bad_field", "ids[" + i + "] = " + ids[i] + " is outside the vocabulary [0, " + v + ")");
+                throw ApiError.badRequest("bad_field", list + "[" + i + "] = " + ids[i] + " is outside the vocabulary [0, " + v + ")");
             }
         }
         return ids;
@@ -250,24 +262,29 @@ public final class ExplorerApi {
 
     /** The token to explain: {@code target_id}, or {@code target} as one token, or the most likely one at {@code position}. */
     private long target(Long targetId, String target, long[] ids, int position) {
+        return target(targetId, target, ids, position, "target");
+    }
+
+    /** {@link #target(Long, String, long[], int)} for fields named {@code name} and {@code name_id}. */
+    long target(Long targetId, String target, long[] ids, int position, String name) {
         int v = model.config().vocabSize();
         if (targetId != null && target != null) {
-            throw ApiError.badRequest("bad_field", "give target_id or target, not both");
+            throw ApiError.badRequest("bad_field", "give " + name + "_id or " + name + ", not both");
         }
         if (targetId != null) {
             if (targetId < 0 || targetId >= v) {
-                throw ApiError.badRequest("bad_field", "target_id " + targetId + " is outside the vocabulary [0, " + v + ")");
+                throw ApiError.badRequest("bad_field", name + "_id " + targetId + " is outside the vocabulary [0, " + v + ")");
             }
             return targetId;
         }
         if (target != null) {
             if (model.tokenizer() == null) {
-                throw ApiError.badRequest("no_tokenizer", "this checkpoint has no tokenizer: give target_id");
+                throw ApiError.badRequest("no_tokenizer", "this checkpoint has no tokenizer: give " + name + "_id");
             }
             long[] t = model.tokenizer().encode(target, false);
             if (t.length != 1) {
-                throw ApiError.badRequest("bad_field", "target '" + TokenLabels.escape(target) + "' is " + t.length
-                        + " tokens " + Arrays.toString(t) + "; give text that is exactly one token, or target_id");
+                throw ApiError.badRequest("bad_field", name + " '" + TokenLabels.escape(target) + "' is " + t.length
+                        + " tokens " + Arrays.toString(t) + "; give text that is exactly one token, or " + name + "_id");
             }
             return t[0];
         }

@@ -63,6 +63,7 @@ public final class ExplorerServer implements AutoCloseable {
         post("/api/lens", ApiRequests.Lens.class, api::lens);
         post("/api/attribution", ApiRequests.Attribution.class, api::attribution);
         post("/api/journey", ApiRequests.Journey.class, api::journey);
+        post("/api/patch", ApiRequests.Patch.class, api::patch);
         server.createContext("/", this::handle);
     }
 

@@ -151,6 +151,28 @@ async function run(){state.prompt=$('prompt').value;state.target=null;
   var t=await api('tokens',input());tokens(t);
   await distribution();await attention();await explainTarget();}
 
+// ---- patching: /api/patch, the sweeps of dev.glassbox.patching ----
+function patchTable(title,rows,labels,positions){var w=el('div');w.appendChild(el('h3',null,title));
+  var sc=el('div','scroll'),t=el('table','grid'),th=el('thead'),tr=el('tr');tr.appendChild(el('th',null,''));
+  positions.forEach(function(p,i){var c=el('th');c.appendChild(el('span','pos',String(i)));c.appendChild(document.createTextNode(label(p)));tr.appendChild(c);});
+  th.appendChild(tr);t.appendChild(th);var tb=el('tbody');
+  rows.forEach(function(r,ri){var row=el('tr');row.appendChild(el('th',null,labels[ri]));
+    r.forEach(function(v,i){var td=el('td',null,v===null?'\u2013':v.toFixed(2));td.style.background=v===null?'#fff':div(v,1);
+      td.title=title+', '+labels[ri]+', position '+i+' ('+label(positions[i])+'): '+(v===null?'n/a':v.toFixed(4));row.appendChild(td);});
+    tb.appendChild(row);});t.appendChild(tb);sc.appendChild(t);w.appendChild(sc);return w;}
+async function patch(){var req={clean:$('patch-clean').value,corrupt:$('patch-corrupt').value};
+  var tg=$('patch-target').value,bl=$('patch-baseline').value;if(tg!==''){req.target=tg;}if(bl!==''){req.baseline=bl;}
+  $('patch-status').textContent='sweeping…';
+  try{var r=await api('patch',req);}finally{$('patch-status').textContent='';}
+  $('patch-summary').textContent='metric logit('+JSON.stringify(r.target)+') \u2212 logit('+JSON.stringify(r.baseline)+'): clean '+
+    r.clean_metric.toFixed(3)+', corrupt '+r.corrupt_metric.toFixed(3);
+  var box=$('patch-grids');box.innerHTML='';var n=r.normalized,L=[];for(var l=0;l<r.layers;l++){L.push('L'+l);}
+  var names={resid_pre:'residual stream before each layer (resid_pre)',attn_out:'attention output (attn_out)',mlp_out:'MLP output (mlp_out)'};
+  ['resid_pre','attn_out','mlp_out'].forEach(function(g){if(n[g]){box.appendChild(patchTable(names[g],n[g],L,r.positions));}});
+  var h=n.attn_head_out_by_pos;if(h){var rows=[],labs=[];h.forEach(function(layer,l){layer.forEach(function(v,hd){rows.push(v);labs.push('L'+l+' H'+hd);});});
+    box.appendChild(patchTable('each head\'s output (attn_head_out_by_pos)',rows,labs,r.positions));}
+  box.setAttribute('data-grids',String(box.children.length));}
+$('patch-form').addEventListener('submit',function(ev){ev.preventDefault();guard(patch);});
 $('prompt-form').addEventListener('submit',function(ev){ev.preventDefault();guard(run);});
 $('append').addEventListener('click',function(){if(state.pick){$('prompt').value=$('prompt').value+state.pick.chosen_text;guard(run);}});
 sliders.concat(['sample','seed']).forEach(function(id){$(id).addEventListener('input',onSlider);});

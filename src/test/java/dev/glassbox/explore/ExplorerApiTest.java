@@ -289,6 +289,64 @@ class ExplorerApiTest {
     }
 
     @Test
+    void patchIsTheLibrarysSweepLaidOutAsGlassboxPatch() throws Exception {
+        String clean = "Once upon a time, there was a little girl. The little";
+        String corrupt = "Once upon a time, there was a little boy. The little";
+        long[] c = model.toTokens(clean);
+        long[] k = model.toTokens(corrupt);
+        // by default the target is the clean run's most likely next token, the baseline the corrupt run's
+        long target = argmax(model.logits(c)[c.length - 1]);
+        long baseline = argmax(model.logits(k)[k.length - 1]);
+        JsonNode r = ok("/api/patch", "{\"clean\": \"" + clean + "\", \"corrupt\": \"" + corrupt + "\"}");
+        assertEquals(target, r.get("target_id").asLong());
+        assertEquals(baseline, r.get("baseline_id").asLong());
+        dev.glassbox.patching.PatchResult lib = dev.glassbox.patching.ActivationPatching.sweep(model,
+                dev.glassbox.patching.PatchSpec.of(c, k, target, baseline));
+        assertEquals(lib.cleanMetric(), r.get("clean_metric").asDouble(), 0.0);
+        assertEquals(lib.corruptMetric(), r.get("corrupt_metric").asDouble(), 0.0);
+        // the metric is logit(target) - logit(baseline) at the last position of each run
+        float[] cl = model.logits(c)[c.length - 1];
+        assertEquals(cl[(int) target] - cl[(int) baseline], r.get("clean_metric").asDouble(), 1e-5);
+        for (dev.glassbox.patching.PatchGrid g : dev.glassbox.patching.PatchGrid.values()) {
+            Object raw = g.perHead() ? lib.headGrid() : lib.grid2d(g);
+            assertEquals(tree(raw), r.get("raw").get(g.jsonName()), g.jsonName());
+        }
+        float[][] resid = lib.grid2d(dev.glassbox.patching.PatchGrid.RESID_PRE);
+        for (int l = 0; l < resid.length; l++) {
+            for (int p = 0; p < resid[l].length; p++) {
+                assertEquals(lib.normalize(resid[l][p]), r.get("normalized").get("resid_pre").get(l).get(p).asDouble(), 1e-12);
+            }
+        }
+        // before layer 0 the residual stream is the token's embedding: where the two inputs share the token,
+        // patching it changes nothing
+        for (int p = 0; p < c.length; p++) {
+            if (c[p] == k[p]) {
+                assertEquals(0.0, r.get("normalized").get("resid_pre").get(0).get(p).asDouble(), 1e-4, "position " + p);
+            }
+        }
+        assertEquals(model.config().numLayers(), r.get("layers").asInt());
+        assertEquals(c.length, r.get("positions").size());
+        JsonNode only = ok("/api/patch", "{\"clean_ids\": " + Arrays.toString(c) + ", \"corrupt_ids\": " + Arrays.toString(k)
+                + ", \"target_id\": " + target + ", \"baseline_id\": " + baseline + ", \"what\": [\"resid_pre\"]}");
+        assertEquals(1, only.get("raw").size());
+        assertEquals(r.get("raw").get("resid_pre"), only.get("raw").get("resid_pre"));
+        Reply unequal = post("/api/patch", "{\"clean\": \"Once upon a time\", \"corrupt\": \"Once upon\"}");
+        assertEquals(400, unequal.status());
+        assertTrue(unequal.json().get("error").get("message").asText().contains("same number of tokens"));
+        assertEquals("bad_field", post("/api/patch", "{\"clean\": \"a b\", \"corrupt\": \"a c\", \"what\": [\"nope\"]}")
+                .json().get("error").get("code").asText());
+        assertEquals("missing_field", post("/api/patch", "{\"clean\": \"a b\"}").json().get("error").get("code").asText());
+    }
+
+    static long argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            best = v[i] > v[best] ? i : best;
+        }
+        return best;
+    }
+
+    @Test
     void badRequestsGetAJsonErrorAndTheServerKeepsServing() throws Exception {
         String longText = "x".repeat(ExplorerApi.MAX_PROMPT_CHARS + 1);
         String manyTokens = "Once upon a time ".repeat(80);

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * {@code glassbox explore} end to end in headless Chromium: the server runs in this JVM on a free
  * port, and a Playwright script ({@code src/test/playwright/explore.spec.mjs}, driven by node with
  * Debian's chromium) types a prompt, sees the top token, moves the top-k slider (the survivors
- * change), clicks a head (its labelled pattern is drawn), and finds no script errors. Needs node,
+ * change), clicks a head (its labelled pattern is drawn), runs a patching sweep (four grids), and finds
+ * no script errors. Needs node,
  * {@code npm ci} in src/test/playwright, and chromium; fails, naming what to install, without them.
  */
 class ExplorerBrowserTest {
@@ -75,7 +76,11 @@ class ExplorerBrowserTest {
             assertEquals(layers + 1, found.get("lensStages").asInt());
             assertEquals(layers + 1, found.get("lensRows").asInt());
             assertEquals(1 + 2 * layers, found.get("dlaBars").asInt());
-            assertEquals(3, found.get("legends").asInt(), "a legend for attention, lens and attribution");
+            assertEquals(4, found.get("legends").asInt(), "a legend for attention, lens, attribution and patching");
+            assertEquals(4, found.get("patchGrids").asInt(), "resid_pre, attn_out, mlp_out and per-head grids");
+            assertTrue(found.get("patchSummary").asText().startsWith("metric logit("), found.toString());
+            long[] clean = model.toTokens("Once upon a time, there was a little girl. The little");
+            assertEquals(clean.length + 1, found.get("patchHeaders").asInt(), "a column per position, labelled");
             assertTrue(Files.size(out.resolve("explore-800.png")) > 10_000, "screenshot at 800 px");
             assertTrue(Files.size(out.resolve("explore-1280.png")) > 10_000, "screenshot at 1280 px");
         }
