@@ -12,12 +12,12 @@ import picocli.CommandLine.Option;
 /**
  * {@code glassbox explore}: a local web app on 127.0.0.1 where a person types a prompt and sees its
  * journey live (tokens, the next-token distribution under sampling sliders, attention per layer and
- * head, the logit lens, direct logit attribution), over a JSON API other tools can call (README,
+ * head, the logit lens, direct logit attribution, activation patching between two prompts), over a JSON API other tools can call (README,
  * "Explorer"). Runs until interrupted.
  */
 @Command(name = "explore", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Serve an interactive explorer of the model on http://127.0.0.1:PORT/ (this machine only): tokens, "
-                + "next-token distribution with sampling sliders, attention, logit lens, logit attribution; and its JSON API.")
+                + "next-token distribution with sampling sliders, attention, logit lens, logit attribution, patching; and its JSON API.")
 public final class ExploreCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;

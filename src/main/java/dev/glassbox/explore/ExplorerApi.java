@@ -28,7 +28,8 @@ import java.util.List;
 /**
  * The explorer's analyses behind its JSON API: each endpoint validates its request, runs one of the
  * library's own analyses ({@link DecodingView} over the generation's {@link LogitsProcessor},
- * {@link AttentionAnalysis}, {@link LogitLens}, {@link LogitAttribution}, {@link Journey}) and
+ * {@link AttentionAnalysis}, {@link LogitLens}, {@link LogitAttribution}, {@link Journey}, and the sweeps of
+ * {@code dev.glassbox.patching}) and
  * returns its numbers; nothing here computes them anew. Each analysis records its activations in a
  * cache or sub-manager that is closed before it returns, so native memory does not grow with the
  * number of requests.
