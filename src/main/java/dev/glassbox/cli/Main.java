@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             SaeCommand.class,
             TrainSaeCommand.class,
+            ExploreCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

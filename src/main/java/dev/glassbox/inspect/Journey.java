@@ -206,7 +206,8 @@ public final class Journey {
         return out;
     }
 
-    static ModelInfo modelInfo(LanguageModel model, TokenLabels labels) {
+    /** The checkpoint as the journey report describes it. */
+    public static ModelInfo modelInfo(LanguageModel model, TokenLabels labels) {
         ModelConfig c = model.config();
         String name = model.dir().getFileName() == null ? model.dir().toString() : model.dir().getFileName().toString();
         return new ModelInfo(name, model.dir().toString(), c.modelType(), c.vocabSize(), c.hiddenSize(), c.numLayers(),
