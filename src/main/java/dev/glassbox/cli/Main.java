@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             JourneyCommand.class,
             TokenizeCommand.class,
+            PatchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
