@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             SaeCommand.class,
             TrainSaeCommand.class,
             ExploreCommand.class,
+            PatchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
