@@ -64,7 +64,7 @@ float[] row(float[] flat, int r, int width) {
 
 /** Softmax in double precision. */
 double[] softmax(float[] logits) {
-    double[] lp = Sampler.logSoftmax(logits);
+    double[] lp = Softmax.logSoftmax(logits);
     double[] p = new double[lp.length];
     for (int i = 0; i < lp.length; i++) {
         p[i] = Math.exp(lp[i]);
@@ -173,6 +173,9 @@ class Plots {
         axis.setAxisLineVisible(false);
         axis.setTickMarksVisible(false);
         axis.setVerticalTickLabels(vertical);
+        // every label, even where they crowd (SymbolAxis would skip some)
+        axis.setAutoTickUnitSelection(false);
+        axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
         return axis;
     }
 

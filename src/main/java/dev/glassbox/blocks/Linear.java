@@ -52,10 +52,6 @@ public final class Linear extends AbstractBlock {
         return bias;
     }
 
-    public int inFeatures() {
-        return in;
-    }
-
     public int outFeatures() {
         return out;
     }
