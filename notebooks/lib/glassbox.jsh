@@ -173,6 +173,7 @@ class Plots {
         axis.setAxisLineVisible(false);
         axis.setTickMarksVisible(false);
         axis.setVerticalTickLabels(vertical);
+        axis.setTickLabelInsets(new org.jfree.chart.ui.RectangleInsets(0, 2, 0, 2));
         // every label, even where they crowd (SymbolAxis would skip some)
         axis.setAutoTickUnitSelection(false);
         axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
@@ -227,8 +228,9 @@ class Plots {
             renderer.setDefaultPositiveItemLabelPosition(new org.jfree.chart.labels.ItemLabelPosition(
                     org.jfree.chart.labels.ItemLabelAnchor.CENTER, org.jfree.chart.ui.TextAnchor.CENTER));
         }
-        var x = labels(cols, SMALL, true);
-        var y = labels(rows, label == null ? SMALL : FONT, false);
+        // labels no taller than a cell (JFreeChart drops labels that would overlap)
+        var x = labels(cols, SMALL.deriveFont(Math.min(10f, cw - 2f)), true);
+        var y = labels(rows, (label == null ? SMALL : FONT).deriveFont(Math.min(label == null ? 10f : 12f, ch - 2f)), false);
         y.setInverted(true);   // row 0 at the top, as in a matrix
         var plot = new org.jfree.chart.plot.XYPlot(data, x, y, renderer);
         plot.setBackgroundPaint(Color.WHITE);
