@@ -1,7 +1,8 @@
 // Shared helpers of the glassbox notebooks, loaded by each notebook's first cell with
 //   %load lib/glassbox.jsh
-// (after `%jar ../target/glassbox.jar`). Imports, finding the repository, tokens as readable text,
-// small numeric helpers, and plots drawn with Java2D and shown inline as PNG images.
+// (after `%jar ../target/glassbox.jar` and `%jar ../target/notebook-lib/jfreechart.jar`, which the
+// Maven build copies there). Imports, finding the repository, tokens as readable text, small numeric
+// helpers, charts drawn by JFreeChart and shown inline as PNG images, and HTML shown inline.
 
 import dev.glassbox.*;
 import dev.glassbox.hooks.*;
@@ -16,9 +17,7 @@ import java.util.*;
 import java.util.stream.*;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 
 /**
@@ -65,7 +64,7 @@ float[] row(float[] flat, int r, int width) {
 
 /** Softmax in double precision. */
 double[] softmax(float[] logits) {
-    double[] lp = Sampler.logSoftmax(logits);
+    double[] lp = Softmax.logSoftmax(logits);
     double[] p = new double[lp.length];
     for (int i = 0; i < lp.length; i++) {
         p[i] = Math.exp(lp[i]);
@@ -106,7 +105,25 @@ void showImage(BufferedImage img) {
     org.rapaio.jupyter.kernel.global.Global.display(img);
 }
 
-/** Java2D charts, kept small and plain: heat maps, bar charts, a text grid. */
+/** Shows an HTML fragment inline (as text/html). */
+void showHtml(String html) {
+    org.rapaio.jupyter.kernel.global.Global.display("text/html", html);
+}
+
+/**
+ * Shows a whole HTML page inline (e.g. JourneyHtml.render(...)) in a frame of its own, so that the
+ * page's styles and scripts do not touch the notebook's.
+ */
+void showPage(String html, int height) {
+    String escaped = html.replace("&", "&amp;").replace("\"", "&quot;");
+    showHtml("<iframe srcdoc=\"" + escaped + "\" style=\"width:100%;height:" + height
+            + "px;border:1px solid #ddd\" sandbox=\"allow-scripts\"></iframe>");
+}
+
+/**
+ * Charts drawn by JFreeChart, kept small and plain: heat maps (attention patterns, per-head
+ * scores), horizontal bar charts, a grid of short texts; each returned as an image to show.
+ */
 class Plots {
     static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     static final Font SMALL = new Font(Font.SANS_SERIF, Font.PLAIN, 10);
@@ -115,38 +132,8 @@ class Plots {
     static final Color BLUE = new Color(0x2b, 0x6c, 0xb0);
     static final Color ORANGE = new Color(0xdd, 0x84, 0x52);
     static final Color GREY = new Color(0xb8, 0xb8, 0xb8);
+    static final Color MASKED = new Color(0xf4, 0xf4, 0xf4);
     static final Color[] SERIES = {BLUE, ORANGE, new Color(0x55, 0xa8, 0x68), new Color(0x84, 0x5e, 0xc2), GREY};
-
-    static Graphics2D canvas(BufferedImage img) {
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, img.getWidth(), img.getHeight());
-        g.setColor(INK);
-        g.setFont(FONT);
-        return g;
-    }
-
-    static int textWidth(Font f, String s) {
-        BufferedImage tmp = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = tmp.createGraphics();
-        int w = g.getFontMetrics(f).stringWidth(s);
-        g.dispose();
-        return w;
-    }
-
-    static int maxWidth(Font f, String[] labels) {
-        int w = 0;
-        for (String s : labels) {
-            w = Math.max(w, textWidth(f, s));
-        }
-        return w;
-    }
-
-    static String clip(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
-    }
 
     /** White (0) to dark blue (1). */
     static Color seq(double t) {
@@ -163,14 +150,120 @@ class Plots {
         return new Color((int) (255 + t * 215), (int) (255 + t * 150), 255);
     }
 
+    static String clip(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
+    /** A JFreeChart paint scale from a colour function over [lo, hi] (NaN: the masked grey). */
+    static org.jfree.chart.renderer.PaintScale scale(double lo, double hi, java.util.function.DoubleFunction<Color> colour) {
+        return new org.jfree.chart.renderer.PaintScale() {
+            public double getLowerBound() { return lo; }
+            public double getUpperBound() { return hi; }
+            public java.awt.Paint getPaint(double v) {
+                return Double.isNaN(v) ? MASKED : colour.apply((v - lo) / Math.max(1e-12, hi - lo));
+            }
+        };
+    }
+
+    /** Category labels on a numeric axis (columns along x, rows down y). */
+    static org.jfree.chart.axis.SymbolAxis labels(String[] names, Font font, boolean vertical) {
+        var axis = new org.jfree.chart.axis.SymbolAxis(null, names);
+        axis.setTickLabelFont(font);
+        axis.setGridBandsVisible(false);
+        axis.setAxisLineVisible(false);
+        axis.setTickMarksVisible(false);
+        axis.setVerticalTickLabels(vertical);
+        axis.setTickLabelInsets(new org.jfree.chart.ui.RectangleInsets(0, 2, 0, 2));
+        // every label, even where they crowd (SymbolAxis would skip some)
+        axis.setAutoTickUnitSelection(false);
+        axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+        return axis;
+    }
+
+    static BufferedImage draw(org.jfree.chart.JFreeChart chart, int w, int h) {
+        chart.setBackgroundPaint(Color.WHITE);
+        chart.setAntiAlias(true);
+        chart.setTextAntiAlias(true);
+        if (chart.getTitle() != null) {
+            chart.getTitle().setFont(TITLE);
+            chart.getTitle().setPaint(INK);
+            chart.getTitle().setHorizontalAlignment(org.jfree.chart.ui.HorizontalAlignment.LEFT);
+        }
+        return chart.createBufferedImage(w, h);
+    }
+
+    static int longest(String[] labels) {
+        return Arrays.stream(labels).mapToInt(String::length).max().orElse(1);
+    }
+
+    /** A grid of cells: values coloured by {@code paint}, each cell labelled by {@code label} (or not). */
+    static BufferedImage grid(float[][] v, String[] rows, String[] cols, String title,
+            org.jfree.chart.renderer.PaintScale paint, boolean legend, String[][] label, int cw, int ch) {
+        int nr = v.length, nc = v[0].length;
+        var data = new org.jfree.data.xy.DefaultXYZDataset();
+        double[][] xyz = new double[3][nr * nc];
+        for (int r = 0; r < nr; r++) {
+            for (int c = 0; c < nc; c++) {
+                int i = r * nc + c;
+                xyz[0][i] = c;
+                xyz[1][i] = r;
+                xyz[2][i] = Float.isFinite(v[r][c]) ? v[r][c] : Double.NaN;
+            }
+        }
+        data.addSeries("cells", xyz);
+        var renderer = new org.jfree.chart.renderer.xy.XYBlockRenderer() {
+            @Override public java.awt.Paint getItemLabelPaint(int series, int item) {
+                // white text on dark cells
+                Color c = (Color) paint.getPaint(xyz[2][item]);
+                return 0.299 * c.getRed() + 0.587 * c.getGreen() + 0.114 * c.getBlue() < 0.55 * 255 ? Color.WHITE : INK;
+            }
+        };
+        renderer.setPaintScale(paint);
+        renderer.setBlockWidth(0.96);
+        renderer.setBlockHeight(0.96);
+        if (label != null) {
+            renderer.setDefaultItemLabelGenerator((d, s, i) -> label[i / nc][i % nc]);
+            renderer.setDefaultItemLabelsVisible(true);
+            renderer.setDefaultItemLabelFont(SMALL);
+            renderer.setDefaultPositiveItemLabelPosition(new org.jfree.chart.labels.ItemLabelPosition(
+                    org.jfree.chart.labels.ItemLabelAnchor.CENTER, org.jfree.chart.ui.TextAnchor.CENTER));
+        }
+        // labels no taller than a cell (JFreeChart drops labels that would overlap)
+        var x = labels(cols, SMALL.deriveFont(Math.min(10f, cw - 2f)), true);
+        var y = labels(rows, (label == null ? SMALL : FONT).deriveFont(Math.min(label == null ? 10f : 12f, ch - 2f)), false);
+        y.setInverted(true);   // row 0 at the top, as in a matrix
+        var plot = new org.jfree.chart.plot.XYPlot(data, x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinesVisible(false);
+        plot.setRangeGridlinesVisible(false);
+        plot.setOutlineVisible(false);
+        var chart = new org.jfree.chart.JFreeChart(title, TITLE, plot, false);
+        int legendW = 0;
+        if (legend) {
+            var axis = new org.jfree.chart.axis.NumberAxis();
+            axis.setRange(paint.getLowerBound(), paint.getUpperBound());
+            axis.setTickLabelFont(SMALL);
+            var bar = new org.jfree.chart.title.PaintScaleLegend(paint, axis);
+            bar.setPosition(org.jfree.chart.ui.RectangleEdge.RIGHT);
+            bar.setStripWidth(12);
+            bar.setMargin(4, 10, 4, 4);
+            bar.setBackgroundPaint(Color.WHITE);
+            chart.addSubtitle(bar);
+            legendW = 80;
+        }
+        int left = 7 * longest(rows) + 24, bottom = 6 * longest(cols) + 24, top = title == null ? 12 : 34;
+        int w = Math.max(left + nc * cw + legendW + 16, title == null ? 0 : 8 * title.length());
+        return draw(chart, w, top + nr * ch + bottom);
+    }
+
     /**
      * A heat map of {@code v} [rows][cols] with row and column labels. Sequential colours from
-     * {@code lo} to {@code hi}; with {@code diverging}, colours are centred on 0 and scaled by the
-     * largest magnitude. Cells print their value when {@code annotate}.
+     * min(lo, 0) to hi; with {@code diverging}, colours are centred on 0 and scaled by the largest
+     * magnitude. Non-finite cells (the masked future) are grey. Cells print their value when
+     * {@code annotate} and a cell is at least 22 pixels.
      */
     static BufferedImage heatmap(float[][] v, String[] rows, String[] cols, String title, boolean diverging,
             boolean annotate, int cell) {
-        int nr = v.length, nc = v[0].length;
         double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE, mag = 1e-12;
         for (float[] r : v) {
             for (float x : r) {
@@ -181,64 +274,20 @@ class Plots {
                 }
             }
         }
-        if (!diverging) {
-            lo = Math.min(lo, 0);
-        }
-        int left = maxWidth(SMALL, rows) + 12, top = 28 + (title == null ? 0 : 20);
-        int colLabel = maxWidth(SMALL, cols);
-        int w = left + nc * cell + 70, h = top + nr * cell + colLabel + 16;
-        BufferedImage img = new BufferedImage(Math.max(w, textWidth(TITLE, title == null ? "" : title) + 20), h,
-                BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = canvas(img);
-        if (title != null) {
-            g.setFont(TITLE);
-            g.drawString(title, 8, 18);
-        }
-        g.setFont(SMALL);
-        FontMetrics fm = g.getFontMetrics();
-        for (int r = 0; r < nr; r++) {
-            for (int c = 0; c < nc; c++) {
-                float x = v[r][c];
-                Color col = !Float.isFinite(x) ? new Color(0xf4, 0xf4, 0xf4)
-                        : diverging ? div(x / mag) : seq((x - lo) / Math.max(1e-12, hi - lo));
-                g.setColor(col);
-                g.fillRect(left + c * cell, top + r * cell, cell, cell);
-                if (annotate && Float.isFinite(x) && cell >= 22) {
-                    double lum = (0.299 * col.getRed() + 0.587 * col.getGreen() + 0.114 * col.getBlue()) / 255;
-                    g.setColor(lum < 0.55 ? Color.WHITE : INK);
-                    String s = Math.abs(x) >= 10 ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.2f", x);
-                    if (s.startsWith("0.")) s = s.substring(1);
-                    if (s.startsWith("-0.")) s = "-" + s.substring(2);
-                    g.drawString(s, left + c * cell + (cell - fm.stringWidth(s)) / 2, top + r * cell + cell / 2 + 4);
+        var paint = diverging ? scale(-mag, mag, t -> div(2 * t - 1)) : scale(Math.min(lo, 0), Math.max(hi, 1e-12), Plots::seq);
+        String[][] text = null;
+        if (annotate && cell >= 22) {
+            text = new String[v.length][v[0].length];
+            for (int r = 0; r < v.length; r++) {
+                for (int c = 0; c < v[0].length; c++) {
+                    float x = v[r][c];
+                    String s = !Float.isFinite(x) ? "" : Math.abs(x) >= 10 ? String.format(Locale.ROOT, "%.0f", x)
+                            : String.format(Locale.ROOT, "%.2f", x).replaceFirst("^(-?)0\\.", "$1.");
+                    text[r][c] = s;
                 }
             }
         }
-        g.setColor(INK);
-        for (int r = 0; r < nr; r++) {
-            g.drawString(rows[r], left - 6 - fm.stringWidth(rows[r]), top + r * cell + cell / 2 + 4);
-        }
-        for (int c = 0; c < nc; c++) {
-            Graphics2D g2 = (Graphics2D) g.create();
-            g2.translate(left + c * cell + cell / 2 + 4, top + nr * cell + 6);
-            g2.rotate(Math.PI / 2);
-            g2.drawString(cols[c], 0, 0);
-            g2.dispose();
-        }
-        // colour scale
-        int sx = left + nc * cell + 14, sh = Math.min(nr * cell, 160);
-        for (int i = 0; i < sh; i++) {
-            double t = 1 - i / (double) (sh - 1);
-            g.setColor(diverging ? div(2 * t - 1) : seq(t));
-            g.fillRect(sx, top + i, 12, 1);
-        }
-        g.setColor(INK);
-        g.drawRect(sx, top, 12, sh);
-        String hiS = String.format(Locale.ROOT, "%.2g", diverging ? mag : hi);
-        String loS = String.format(Locale.ROOT, "%.2g", diverging ? -mag : lo);
-        g.drawString(hiS, sx + 16, top + 9);
-        g.drawString(loS, sx + 16, top + sh);
-        g.dispose();
-        return img;
+        return grid(v, rows, cols, title, paint, true, text, cell, cell);
     }
 
     /** Horizontal bars, one per label, with the value printed after each bar. */
@@ -247,93 +296,73 @@ class Plots {
     }
 
     /**
-     * Horizontal bars in groups: for every label one bar per series. {@code max} is the value of a
-     * full-length bar (0: the largest value).
+     * Horizontal bars in groups: for every label one bar per series (a legend names the series).
+     * {@code max} is the value of a full-length bar (0: the largest value).
      */
     static BufferedImage groupedBars(String[] labels, double[][] series, String[] names, String title, String fmt,
             Color[] colors, double max) {
-        int n = labels.length, s = series.length;
-        double top = max > 0 ? max : 1e-12;
-        if (max <= 0) {
-            for (double[] ser : series) {
-                for (double x : ser) {
-                    top = Math.max(top, x);
-                }
-            }
+        var data = new org.jfree.data.category.DefaultCategoryDataset();
+        // Labels must be unique as category keys: a zero-width suffix keeps repeated labels apart.
+        String[] keys = new String[labels.length];
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < labels.length; i++) {
+            String k = labels[i];
+            while (!seen.add(k)) k += "\u200b";
+            keys[i] = k;
         }
-        int bar = s == 1 ? 16 : 11, gap = 6, barMax = 330;
-        int left = maxWidth(FONT, labels) + 14, head = 28 + (names == null ? 0 : 20);
-        int h = head + n * (s * bar + gap) + 8;
-        int w = left + barMax + 70;
-        BufferedImage img = new BufferedImage(Math.max(w, textWidth(TITLE, title) + 20), h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = canvas(img);
-        g.setFont(TITLE);
-        g.drawString(title, 8, 18);
-        g.setFont(SMALL);
-        if (names != null) {
-            int x = left;
-            for (int k = 0; k < s; k++) {
-                g.setColor(colors[k % colors.length]);
-                g.fillRect(x, 28, 10, 10);
-                g.setColor(INK);
-                g.drawString(names[k], x + 14, 37);
-                x += 24 + g.getFontMetrics().stringWidth(names[k]);
-            }
+        for (int k = 0; k < series.length; k++) {
+            String name = names == null ? "value" : names[k];
+            for (int i = 0; i < labels.length; i++) data.addValue(series[k][i], name, keys[i]);
         }
-        FontMetrics fm = g.getFontMetrics(FONT);
-        for (int i = 0; i < n; i++) {
-            int y0 = head + i * (s * bar + gap);
-            g.setFont(FONT);
-            g.setColor(INK);
-            g.drawString(labels[i], left - 8 - fm.stringWidth(labels[i]), y0 + (s * bar) / 2 + 5);
-            g.setFont(SMALL);
-            for (int k = 0; k < s; k++) {
-                double x = series[k][i];
-                int len = (int) Math.round(Math.max(0, Math.min(1, x / top)) * barMax);
-                g.setColor(colors[k % colors.length]);
-                g.fillRect(left, y0 + k * bar, Math.max(len, x > 0 ? 1 : 0), bar - 2);
-                g.setColor(INK);
-                g.drawString(String.format(Locale.ROOT, fmt, x), left + len + 4, y0 + k * bar + bar - 4);
-            }
+        var chart = org.jfree.chart.ChartFactory.createBarChart(title, null, null, data,
+                org.jfree.chart.plot.PlotOrientation.HORIZONTAL, names != null, false, false);
+        var plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setOutlineVisible(false);
+        plot.setRangeGridlinePaint(new Color(0xe4, 0xe4, 0xe4));
+        var renderer = (org.jfree.chart.renderer.category.BarRenderer) plot.getRenderer();
+        renderer.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
+        renderer.setShadowVisible(false);
+        renderer.setItemMargin(0.02);
+        renderer.setMaximumBarWidth(0.9);
+        for (int k = 0; k < series.length; k++) renderer.setSeriesPaint(k, colors[k % colors.length]);
+        renderer.setDefaultItemLabelGenerator(new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
+                "{2}", new java.text.DecimalFormat() {
+                    @Override public StringBuffer format(double x, StringBuffer b, java.text.FieldPosition f) {
+                        return b.append(String.format(Locale.ROOT, fmt, x));
+                    }
+                }));
+        renderer.setDefaultItemLabelsVisible(true);
+        renderer.setDefaultItemLabelFont(SMALL);
+        var domain = plot.getDomainAxis();
+        domain.setTickLabelFont(FONT);
+        domain.setCategoryMargin(0.15);
+        domain.setLowerMargin(0.01);
+        domain.setUpperMargin(0.01);
+        var range = (org.jfree.chart.axis.NumberAxis) plot.getRangeAxis();
+        range.setTickLabelFont(SMALL);
+        double top = max;
+        if (top <= 0) {
+            top = 1e-12;
+            for (double[] ser : series) for (double x : ser) top = Math.max(top, x);
         }
-        g.setColor(GREY);
-        g.drawLine(left, head - 2, left, h - 6);
-        g.dispose();
-        return img;
+        range.setRange(Math.min(0, Arrays.stream(series).flatMapToDouble(Arrays::stream).min().orElse(0)), top * 1.15);
+        if (chart.getLegend() != null) {
+            chart.getLegend().setItemFont(SMALL);
+            chart.getLegend().setPosition(org.jfree.chart.ui.RectangleEdge.TOP);
+            chart.getLegend().setFrame(org.jfree.chart.block.BlockBorder.NONE);
+        }
+        int barH = series.length == 1 ? 18 : 12;
+        int h = 70 + (names == null ? 0 : 24) + labels.length * (series.length * barH + 8);
+        return draw(chart, Math.max(7 * longest(labels) + 460, 8 * title.length()), h);
     }
 
     /** A grid of short texts (e.g. the logit lens' top tokens), each cell shaded by {@code shade} in [0, 1]. */
     static BufferedImage textGrid(String[][] text, float[][] shade, String[] rows, String[] cols, String title) {
-        int nr = text.length, nc = text[0].length;
-        int cw = 64, ch = 22;
-        int left = maxWidth(FONT, rows) + 12, top = 48;
-        BufferedImage img = new BufferedImage(Math.max(left + nc * cw + 10, textWidth(TITLE, title) + 20), top + nr * ch + 10,
-                BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = canvas(img);
-        g.setFont(TITLE);
-        g.drawString(title, 8, 18);
-        g.setFont(SMALL);
-        FontMetrics fm = g.getFontMetrics();
-        for (int c = 0; c < nc; c++) {
-            String s = clip(cols[c], 10);
-            g.drawString(s, left + c * cw + (cw - fm.stringWidth(s)) / 2, top - 8);
-        }
-        for (int r = 0; r < nr; r++) {
-            g.setFont(FONT);
-            g.setColor(INK);
-            g.drawString(rows[r], left - 6 - g.getFontMetrics().stringWidth(rows[r]), top + r * ch + 15);
-            g.setFont(SMALL);
-            for (int c = 0; c < nc; c++) {
-                Color col = seq(shade[r][c]);
-                g.setColor(col);
-                g.fillRect(left + c * cw, top + r * ch, cw - 1, ch - 1);
-                g.setColor(shade[r][c] > 0.55 ? Color.WHITE : INK);
-                String s = clip(text[r][c], 10);
-                g.drawString(s, left + c * cw + (cw - fm.stringWidth(s)) / 2, top + r * ch + 15);
-            }
-        }
-        g.dispose();
-        return img;
+        String[][] clipped = Arrays.stream(text).map(r -> Arrays.stream(r).map(s -> clip(s, 10)).toArray(String[]::new))
+                .toArray(String[][]::new);
+        String[] colNames = Arrays.stream(cols).map(s -> clip(s, 10)).toArray(String[]::new);
+        return grid(shade, rows, colNames, title, scale(0, 1, Plots::seq), false, clipped, 64, 22);
     }
 
     /** Images side by side (or in rows of {@code perRow}), on white. */
@@ -346,7 +375,9 @@ class Plots {
             rowH[i / perRow] = Math.max(rowH[i / perRow], images.get(i).getHeight());
         }
         BufferedImage img = new BufferedImage(Arrays.stream(colW).sum(), Arrays.stream(rowH).sum(), BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = canvas(img);
+        Graphics2D g = img.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
         int y = 0;
         for (int r = 0; r < rows; r++) {
             int x = 0;

@@ -11,10 +11,58 @@ public final class Engines {
     private Engines() {}
 
     public static synchronized Engine init() {
+        offlineUnlessTold();
+        return Engine.getEngine("PyTorch");
+    }
+
+    private static void offlineUnlessTold() {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
-        return Engine.getEngine("PyTorch");
+    }
+
+    private static Thread preload;
+
+    /**
+     * Starts loading libtorch's native libraries on a background thread, so that the ~0.4 s the
+     * dynamic linker and libtorch's static initialisers take overlap with parsing the command line,
+     * the config and the tokenizer (README, "Start-up"). Only the libraries: the engine itself, and
+     * with it the thread counts, is still set up by {@link #init} once the model is known. DJL's
+     * loader is synchronized, so an {@link #init} that comes first simply waits. A failure here is
+     * ignored: {@link #init} meets it again and reports it.
+     */
+    public static synchronized void preloadNatives() {
+        if (preload != null) {
+            return;
+        }
+        offlineUnlessTold();
+        preload = new Thread(() -> {
+            try {
+                ai.djl.pytorch.jni.LibUtils.loadLibrary();
+            } catch (Throwable ignored) {
+                // reported by init() on the main thread, where the user sees it
+            }
+        }, "glassbox-libtorch-preload");
+        preload.setDaemon(true);
+        preload.start();
+    }
+
+    /**
+     * Waits for {@link #preloadNatives} to finish: a process must not exit while another thread is
+     * inside libtorch's static initialisers (its exit handlers would run on half-built state).
+     */
+    public static void awaitPreload() {
+        Thread t;
+        synchronized (Engines.class) {
+            t = preload;
+        }
+        if (t != null) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** Sets PyTorch's intra-op thread count; must run before the engine starts. */

@@ -457,10 +457,6 @@ public final class LanguageModel implements AutoCloseable {
         return generationConfig;
     }
 
-    public Checkpoint checkpoint() {
-        return checkpoint;
-    }
-
     @Override
     public void close() {
         if (predictor != null) {

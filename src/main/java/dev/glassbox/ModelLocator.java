@@ -1,5 +1,6 @@
 package dev.glassbox;
 
+import dev.glassbox.hub.HubResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -31,8 +32,13 @@ public final class ModelLocator {
         if (!model.contains("/") && Files.isDirectory(zoo)) {
             return zoo;
         }
-        if (HubAccess.looksLikeModelId(model)) {
-            return HubAccess.resolve(model, revision, quiet);
+        if (HubResolver.looksLikeModelId(model)) {
+            // through the HuggingFace cache, honouring HF_HOME, HF_HUB_OFFLINE, HF_TOKEN, HF_ENDPOINT
+            HubResolver.Builder hub = HubResolver.builderFromEnvironment(System.getenv());
+            if (quiet) {
+                hub.quiet(true);
+            }
+            return hub.build().resolve(model, revision);
         }
         String suggestion = suggestModelId(model);
         if (suggestion != null) {

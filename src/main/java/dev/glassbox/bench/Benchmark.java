@@ -99,11 +99,6 @@ public final class Benchmark {
         return procStatusKb("VmHWM:") / 1024.0;
     }
 
-    /** Current resident set size in MB. */
-    public static double rssMb() {
-        return procStatusKb("VmRSS:") / 1024.0;
-    }
-
     private static double procStatusKb(String key) {
         try {
             for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {

@@ -25,10 +25,6 @@ public final class ForwardContext {
         return cache;
     }
 
-    public Hooks hooks() {
-        return hooks;
-    }
-
     /** Positions already in the cache: where this call's tokens start. */
     public int pastLength() {
         return cache == null ? 0 : cache.length();

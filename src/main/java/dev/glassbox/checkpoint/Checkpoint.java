@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.checkpoint.pickle.TorchPickleCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public final class Checkpoint implements AutoCloseable {
             source = sharded;
             what = sharded.shardCount() + " safetensors shards";
         } else if (Files.exists(bin)) {
-            source = PickleWeights.open(bin);
+            source = TorchPickleCheckpoint.open(bin);
             what = "pytorch_model.bin (read as data, never executed)";
         } else {
             throw new GlassboxException(

@@ -1,5 +1,6 @@
 package dev.glassbox.cli;
 
+import dev.glassbox.Engines;
 import dev.glassbox.GlassboxException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,8 +10,15 @@ import picocli.CommandLine.Command;
         name = "glassbox",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "HuggingFace transformer checkpoints as glass boxes: run, generate, score and inspect them on DJL.",
-        subcommands = {
+        description = "HuggingFace transformer checkpoints as glass boxes: run, generate, score and inspect them on DJL.")
+public final class Main implements Runnable {
+
+    /**
+     * The subcommands. Registered in code rather than in {@code @Command(subcommands=…)}: picocli
+     * reflects over every registered command's options when the command line is built, so a run
+     * registers only the command it names (README, "Start-up"); help and unknown names get all.
+     */
+    static final Class<?>[] COMMANDS = {
             GenerateCommand.class,
             ScoreCommand.class,
             InitCommand.class,
@@ -24,8 +32,7 @@ import picocli.CommandLine.Command;
             ExploreCommand.class,
             PatchCommand.class,
             CommandLine.HelpCommand.class
-        })
-public final class Main implements Runnable {
+    };
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -36,12 +43,44 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        if (runsAModel(args)) {
+            Engines.preloadNatives();
+        }
+        int code = run(args);
+        Engines.awaitPreload();
+        System.exit(code);
+    }
+
+    /** Commands that start libtorch in every run; for them its libraries are loaded on a second thread from the start. */
+    private static final java.util.Set<String> MODEL_COMMANDS = java.util.Set.of("generate", "score", "journey", "bench", "train");
+
+    private static boolean runsAModel(String[] args) {
+        if (args.length == 0 || !MODEL_COMMANDS.contains(args[0])) {
+            return false;
+        }
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+                return false;
+            }
+        }
+        return !"false".equals(System.getProperty("glassbox.preload"));
     }
 
     /** Runs the CLI and returns the exit code (0 on success); used by tests too. */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        String named = null;
+        for (Class<?> c : COMMANDS) {
+            if (args.length > 0 && args[0].equals(c.getAnnotation(Command.class).name())) {
+                named = args[0];
+            }
+        }
+        for (Class<?> c : COMMANDS) {
+            String name = c.getAnnotation(Command.class).name();
+            if (named == null || named.equals("help") || named.equals(name)) {
+                cl.addSubcommand(name, c);
+            }
+        }
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // Bad input is one line on stderr and a non-zero exit, never a stack trace.
             Throwable root = ex;

@@ -67,37 +67,6 @@ final class Ranking {
         heap[pos] = item;
     }
 
-    /**
-     * log(sum(exp(logits))) in double, subtracting the max first. Rejects logits a model should never
-     * produce (NaN, +infinity) and a row with no finite value, since no token could be chosen.
-     */
-    static double logSumExp(float[] logits) {
-        if (logits.length == 0) {
-            throw new GlassboxException("logits are empty; the model returned no vocabulary scores");
-        }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < logits.length; i++) {
-            float v = logits[i];
-            if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
-                throw new GlassboxException(
-                        "logits contain " + v + " at token id " + i + "; the model produced invalid scores");
-            }
-            if (v > max) {
-                max = v;
-            }
-        }
-        if (max == Float.NEGATIVE_INFINITY) {
-            throw new GlassboxException("all logits are -infinity; no token can be chosen");
-        }
-        double sum = 0.0;
-        for (float v : logits) {
-            if (v != Float.NEGATIVE_INFINITY) {
-                sum += Math.exp((double) v - max);
-            }
-        }
-        return max + Math.log(sum);
-    }
-
     /** Index of the largest value, the first one on ties (torch.argmax); -1 if all are -infinity. */
     static int argmax(float[] values) {
         int best = -1;

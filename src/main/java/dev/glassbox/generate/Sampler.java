@@ -52,7 +52,7 @@ public final class Sampler {
      * @param contextIds prompt and generated token ids so far, for the repetition penalty
      */
     public Choice choose(float[] rawLogits, long[] contextIds) {
-        double logZ = Ranking.logSumExp(rawLogits); // also rejects NaN / +inf / all -inf
+        double logZ = Softmax.logSumExp(rawLogits); // also rejects NaN / +inf / all -inf
         int n = rawLogits.length;
         if (processed.length != n) {
             processed = new float[n];
@@ -124,7 +124,7 @@ public final class Sampler {
      * distribution {@link #choose} draws from. Consumes no randomness.
      */
     public Survivors survivors(float[] rawLogits, long[] contextIds, int limit) {
-        double logZ = Ranking.logSumExp(rawLogits);
+        double logZ = Softmax.logSumExp(rawLogits);
         float[] p = processor.process(rawLogits, contextIds);
         int greedy = Ranking.argmax(p);
         float max = p[greedy];
@@ -150,20 +150,6 @@ public final class Sampler {
         for (int id : top) {
             double lp = rawLogits[id] - logZ;
             out.add(new Alternative(id, lp, Math.exp(lp), rawLogits[id]));
-        }
-        return out;
-    }
-
-    /**
-     * Log-softmax of {@code logits} in double precision (max subtracted first).
-     *
-     * @throws GlassboxException if a logit is NaN or +infinity, or all are -infinity
-     */
-    public static double[] logSoftmax(float[] logits) {
-        double logZ = Ranking.logSumExp(logits);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            out[i] = logits[i] - logZ;
         }
         return out;
     }

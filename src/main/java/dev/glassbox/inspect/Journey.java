@@ -8,6 +8,7 @@ import dev.glassbox.arch.MoeConfig;
 import dev.glassbox.hooks.HookNames;
 import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.generate.Sampler;
+import dev.glassbox.generate.Softmax;
 import dev.glassbox.generate.SamplingConfig;
 import dev.glassbox.inspect.JourneyReport.AttentionMaps;
 import dev.glassbox.inspect.JourneyReport.Attribution;
@@ -337,7 +338,7 @@ public final class Journey {
         double normOut = Vectors.norm(Vectors.row(cache.floats(HookNames.LN_FINAL), p, c.hiddenSize()));
         List<TokenProb> top = Distributions.top(logits, k, labels);
         double temperature = sc.greedy() ? 1.0 : sc.temperature();
-        double[] atT = Distributions.softmax(logits, temperature);
+        double[] atT = Softmax.softmax(logits, temperature);
         double[] topAtT = new double[top.size()];
         for (int i = 0; i < top.size(); i++) {
             topAtT[i] = atT[(int) top.get(i).id()];

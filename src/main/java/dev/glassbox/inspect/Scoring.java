@@ -80,7 +80,7 @@ public final class Scoring {
         double sum = 0;
         for (int i = 0; i < t; i++) {
             System.arraycopy(flat, i * vocab, row, 0, vocab);
-            double[] lp = Sampler.logSoftmax(row);
+            double[] lp = dev.glassbox.generate.Softmax.logSoftmax(row);
             int k = Math.min(topK, vocab);
             int[] top = Sampler.topK(row, k);
             long[] topIds = new long[k];

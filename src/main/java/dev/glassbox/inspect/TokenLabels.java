@@ -60,14 +60,6 @@ public final class TokenLabels {
         return sb.toString();
     }
 
-    /** A one-line, quoted form of {@link #text} for terminals: newlines and tabs escaped. */
-    public String quoted(long id) {
-        if (tokenizer == null || !tokenizer.hasToken(id)) {
-            return "#" + id;
-        }
-        return "'" + escape(tokenizer.tokenText(id)) + "'";
-    }
-
     /** Control characters written as \n, \t, \r or \\uXXXX. */
     public static String escape(String s) {
         StringBuilder sb = new StringBuilder(s.length());

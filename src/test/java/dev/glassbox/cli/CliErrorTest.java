@@ -127,7 +127,8 @@ class CliErrorTest {
 
     @Test
     void hostileTokenizersAreOneLineNotADeadJvm() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Reference.model("models/stories260K")));
+        org.junit.jupiter.api.Assertions.assertTrue(Files.isDirectory(Reference.model("models/stories260K")),
+                "../shared/models/stories260K missing: tests that need ../shared fail without it");
         Path undefinedSpecial = storiesWith("undefined-special", t ->
                 ((ObjectNode) t.path("post_processor").path("single").get(0).path("SpecialToken")).put("id", "<zz>"));
         Path hugeId = storiesWith("huge-id", t -> ((ObjectNode) t.path("added_tokens").get(0)).put("id", 2_000_000_000L));

@@ -2,7 +2,7 @@ package dev.glassbox.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -130,7 +130,7 @@ class FuzzTest {
         if (Files.isRegularFile(pickleConfig)) {
             bases.add(Mutator.JSON.readTree(pickleConfig.toFile()));
         }
-        assumeTrue(!bases.isEmpty(), "shared models not available");
+        assertTrue(!bases.isEmpty(), "shared models missing: tests that need ../shared fail without it (see ../shared/README.md)");
         Mutator m = new Mutator(17);
         int cases = 1500;
         for (int i = 0; i < cases; i++) {
@@ -149,7 +149,7 @@ class FuzzTest {
     @Timeout(60)
     void pickles() throws IOException {
         Path source = Reference.shared().resolve("fixtures/llama-pickle-bin/pytorch_model.bin");
-        assumeTrue(Files.isRegularFile(source), "shared fixtures not available");
+        assertTrue(Files.isRegularFile(source), "shared fixtures missing: tests that need ../shared fail without it (see ../shared/README.md)");
         byte[] base = Files.readAllBytes(source);
         int pkl = indexOf(base, "data.pkl".getBytes(StandardCharsets.US_ASCII));
         assertTrue(pkl > 0);
@@ -195,7 +195,7 @@ class FuzzTest {
         Path stories = Reference.model("models/stories260K").resolve("tokenizer.json");
         Path gpt2 = Reference.model("models/tiny-gpt2-random");
         Path capp = Reference.model("models/capp-gpt2-tiny").resolve("token_mappings.json");
-        assumeTrue(Files.isRegularFile(stories) && Files.isRegularFile(capp), "shared models not available");
+        assertTrue(Files.isRegularFile(stories) && Files.isRegularFile(capp), "shared models missing: tests that need ../shared fail without it (see ../shared/README.md)");
         Mutator m = new Mutator(23);
         Path root = tmp.resolve("cases");
         int count = 0;

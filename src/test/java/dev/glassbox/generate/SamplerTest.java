@@ -40,23 +40,23 @@ class SamplerTest {
     @Test
     void logSoftmaxOfHandValues() {
         // Four equal logits: each prob 1/4, log = -ln 4. {0, ln 3}: probs 1/4, 3/4.
-        double[] a = Sampler.logSoftmax(new float[] {1f, 1f, 1f, 1f});
+        double[] a = Softmax.logSoftmax(new float[] {1f, 1f, 1f, 1f});
         for (double v : a) {
             assertEquals(-Math.log(4), v, EPS);
         }
-        double[] b = Sampler.logSoftmax(new float[] {0f, (float) Math.log(3)});
+        double[] b = Softmax.logSoftmax(new float[] {0f, (float) Math.log(3)});
         assertEquals(Math.log(0.25), b[0], EPS);
         assertEquals(Math.log(0.75), b[1], EPS);
         // Huge logits must not overflow: {1000, 1000} -> ln 0.5 each.
-        double[] c = Sampler.logSoftmax(new float[] {1000f, 1000f});
+        double[] c = Softmax.logSoftmax(new float[] {1000f, 1000f});
         assertEquals(Math.log(0.5), c[0], EPS);
     }
 
     @Test
     void logSoftmaxRejectsInvalidLogits() {
-        assertThrows(GlassboxException.class, () -> Sampler.logSoftmax(new float[] {1f, Float.NaN}));
+        assertThrows(GlassboxException.class, () -> Softmax.logSoftmax(new float[] {1f, Float.NaN}));
         assertThrows(GlassboxException.class,
-                () -> Sampler.logSoftmax(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}));
+                () -> Softmax.logSoftmax(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}));
     }
 
     @Test

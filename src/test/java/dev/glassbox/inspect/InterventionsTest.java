@@ -73,6 +73,48 @@ class InterventionsTest {
         }
     }
 
+    /**
+     * What a zero-ablation of head 2 in layer 1 touches, position by position: nothing before layer 1
+     * (layer 0's residual output is identical), in layer 1 only head 2's z (every other head's z is
+     * identical at every position), and from layer 1's attention output on, every position (each
+     * position's head 2 output was non-zero in the clean run).
+     */
+    @Test
+    void headAblationChangesOnlyThatHeadAndWhatFollowsIt() {
+        String z1 = HookNames.block(1, "attn.z"), r0 = HookNames.block(0, "resid_post"), r1 = HookNames.block(1, "resid_mid");
+        java.util.Set<String> names = java.util.Set.of(z1, r0, r1);
+        try (ActivationCache clean = new ActivationCache(model.manager(), names::contains);
+                ActivationCache ablated = new ActivationCache(model.manager(), names::contains)) {
+            logits(new HookChain().observe(clean));
+            logits(new HookChain().add(Interventions.zeroAblateHead(1, 2)).observe(ablated));
+            assertEquals(0.0, maxDiff(clean.floats(r0), ablated.floats(r0)), "layer 0 is before the ablation");
+            int heads = model.config().numHeads(), d = model.config().headDim(), width = model.config().hiddenSize();
+            float[] zc = clean.floats(z1), za = ablated.floats(z1);
+            float[] rc = clean.floats(r1), ra = ablated.floats(r1);
+            for (int t = 0; t < ids.length; t++) {
+                for (int h = 0; h < heads; h++) {
+                    double change = 0, size = 0;
+                    for (int j = 0; j < d; j++) {
+                        int i = (t * heads + h) * d + j;
+                        change = Math.max(change, Math.abs(zc[i] - za[i]));
+                        size = Math.max(size, Math.abs(zc[i]));
+                    }
+                    if (h == 2) {
+                        assertEquals(size, change, 0.0, "position " + t + ": head 2's z is set to zero");
+                        assertTrue(size > 0, "position " + t + ": head 2 had an output to remove");
+                    } else {
+                        assertEquals(0.0, change, "position " + t + ", head " + h + " is not ablated");
+                    }
+                }
+                double moved = 0;
+                for (int j = 0; j < width; j++) {
+                    moved = Math.max(moved, Math.abs(rc[t * width + j] - ra[t * width + j]));
+                }
+                assertTrue(moved > 1e-6, "position " + t + ": layer 1's residual after attention changes (" + moved + ")");
+            }
+        }
+    }
+
     @Test
     void identityHooksOnEveryActivationChangeNothing() {
         float[] clean = logits(null);
