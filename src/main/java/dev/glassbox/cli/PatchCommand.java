@@ -10,6 +10,7 @@ import dev.glassbox.patching.PatchHtml;
 import dev.glassbox.patching.PatchJson;
 import dev.glassbox.patching.PatchResult;
 import dev.glassbox.patching.PatchSpec;
+import dev.glassbox.patching.PatchText;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -110,7 +111,7 @@ public final class PatchCommand implements Callable<Integer> {
             String rendered = switch (fmt) {
                 case "json" -> PatchJson.toJson(r).toString();
                 case "html" -> PatchHtml.render(r, "Activation patching: " + model.dir().getFileName());
-                default -> renderText(r);
+                default -> PatchText.render(r);
             };
             if (out != null) {
                 OutputFile.write(out, rendered.endsWith("\n") ? rendered : rendered + "\n", "--out");
@@ -155,31 +156,4 @@ public final class PatchCommand implements Callable<Integer> {
         return ids[0];
     }
 
-    private static String renderText(PatchResult r) {
-        StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%s patching: clean metric %.4f, corrupt metric %.4f (normalized values: 0 = corrupt, 1 = clean)%n",
-                r.method(), r.cleanMetric(), r.corruptMetric()));
-        for (PatchGrid g : r.grids().keySet()) {
-            b.append('\n').append(g.jsonName()).append('\n').append(String.format("%-8s", ""));
-            for (String t : r.positions()) {
-                b.append(String.format(" %7s", clip(t.replace("\n", "\\n"), 7)));
-            }
-            b.append('\n');
-            float[][][] v = r.grids().get(g);
-            for (int l = 0; l < v.length; l++) {
-                for (int h = 0; h < v[l].length; h++) {
-                    b.append(String.format("%-8s", g.perHead() ? "L" + l + "H" + h : "L" + l));
-                    for (float x : v[l][h]) {
-                        b.append(String.format(Locale.ROOT, " %7.3f", r.normalize(x)));
-                    }
-                    b.append('\n');
-                }
-            }
-        }
-        return b.toString();
-    }
-
-    private static String clip(String s, int n) {
-        return s.length() <= n ? s : s.substring(0, n - 1) + "…";
-    }
 }

@@ -17,10 +17,30 @@ public final class PatchHtml {
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
                 .append("<title>").append(esc(title)).append("</title><style>").append(CSS).append("</style></head><body>");
         b.append("<h1>").append(esc(title)).append("</h1>");
+        b.append(LEGEND);
+        body(b, r);
+        return b.append("</body></html>\n").toString();
+    }
+
+    /**
+     * Several results side by side (e.g. exact and attribution patching of the same inputs), as
+     * an HTML fragment with its own styles, for a notebook's text/html output.
+     */
+    public static String sideBySide(PatchResult... results) {
+        StringBuilder b = new StringBuilder("<div class=\"gbpatch\"><style>").append(CSS.replace("body{", ".gbpatch{"))
+                .append(".cols{display:flex;gap:2em;flex-wrap:wrap}</style>").append(LEGEND).append("<div class=\"cols\">");
+        for (PatchResult r : results) {
+            b.append("<div>");
+            body(b, r);
+            b.append("</div>");
+        }
+        return b.append("</div></div>").toString();
+    }
+
+    private static void body(StringBuilder b, PatchResult r) {
         b.append(String.format(Locale.ROOT, "<p class=\"sum\">%s patching · metric = logit(target) − logit(baseline) at the last position · "
                 + "clean %.4f · corrupt %.4f · colour: normalized (patched − corrupt) / (clean − corrupt)</p>",
                 r.method().equals("attribution") ? "Attribution" : "Activation", r.cleanMetric(), r.corruptMetric()));
-        b.append(LEGEND);
         for (PatchGrid g : r.grids().keySet()) {
             b.append("<section><h2>").append(g.jsonName()).append("</h2><div class=\"scroll\"><table><tr><th></th>");
             for (String t : r.positions()) {
@@ -42,7 +62,6 @@ public final class PatchHtml {
             }
             b.append("</table></div></section>");
         }
-        return b.append("</body></html>\n").toString();
     }
 
     /** Blue (−1) through white (0) to red (+1), clipped beyond. */

@@ -20,6 +20,7 @@ public final class PatchJson {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("method", r.method());
         o.put("clean_metric", r.cleanMetric());
+        // JSON has no NaN: a metric that is not finite (NaN logits) is written as null
         o.put("corrupt_metric", r.corruptMetric());
         ObjectNode raw = o.putObject("raw");
         ObjectNode normalized = o.putObject("normalized");
@@ -44,7 +45,12 @@ public final class PatchJson {
             for (float[] row : layer) {
                 ArrayNode target = perHead ? l.addArray() : l;
                 for (float x : row) {
-                    target.add((float) f.applyAsDouble(x));
+                    double y = f.applyAsDouble(x);
+                    if (Double.isFinite(y)) {
+                        target.add((float) y);
+                    } else {
+                        target.addNull(); // clean_metric == corrupt_metric: nothing to normalise by
+                    }
                 }
             }
         }
