@@ -9,11 +9,15 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.glassbox.quant.DecodeRow;
+import dev.glassbox.quant.Int8Matrix;
 
 /**
  * y = x·Wᵀ + b, with W and b registered under their checkpoint names. GPT-2's Conv1D stores W as
  * [in, out]; it is kept as stored (a transposed view feeds the product), so the parameter holds
- * exactly the checkpoint's values.
+ * exactly the checkpoint's values. A model quantized to int8 ({@code --quantize int8}) also holds
+ * W as int8 with per-row scales: the parameter then holds the dequantized W, and a single input
+ * row on the CPU is multiplied by the int8 values directly ({@link DecodeRow}).
  */
 public final class Linear extends AbstractBlock {
 
@@ -23,6 +27,8 @@ public final class Linear extends AbstractBlock {
     private final int in;
     private final int out;
     private NDArray outInView;
+    private Int8Matrix int8;
+    private float[] biasValues;
 
     /**
      * @param weightName checkpoint name of W
@@ -71,12 +77,40 @@ public final class Linear extends AbstractBlock {
         return outInView;
     }
 
+    /** True when W is stored [in, out] (GPT-2's Conv1D). */
+    public boolean inputMajor() {
+        return inputMajor;
+    }
+
     /** Drops the cached view, e.g. after new weights were set. */
     public void invalidate() {
         outInView = null;
+        biasValues = null;
+    }
+
+    /**
+     * Multiplies single rows by {@code q} from now on; the parameter must already hold q's
+     * dequantized values (see {@link dev.glassbox.quant.Int8Quantizer}).
+     */
+    public void useInt8(Int8Matrix q) {
+        if (q.rows() != out || q.cols() != in) {
+            throw new IllegalArgumentException("int8 weights are " + q.rows() + "×" + q.cols() + ", the layer is " + out + "×" + in);
+        }
+        this.int8 = q;
+    }
+
+    /** The int8 weights, or null when the layer is not quantized. */
+    public Int8Matrix int8() {
+        return int8;
     }
 
     public NDArray apply(NDArray x) {
+        if (int8 != null && DecodeRow.applies(x)) {
+            if (bias != null && biasValues == null) {
+                biasValues = bias.getArray().toFloatArray();
+            }
+            return DecodeRow.multiply(int8, x, biasValues);
+        }
         NDArray w = weightOutIn();
         NDArray b = bias == null ? null : bias.getArray();
         x = Half.like(x, w); // e.g. a float32 intervention on a half-precision model meets the weights' type
