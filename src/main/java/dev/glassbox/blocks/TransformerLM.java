@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -27,10 +28,16 @@ import java.util.Map;
  * learned positions P, or rotary positions inside attention), a stack of pre-norm layers, a final
  * norm, and the projection back to the vocabulary (logits = h·Eᵀ when tied).
  *
- * <p>{@link #forward(NDArray, ForwardContext, boolean)} is the glassbox entry point (KV cache and
- * hooks); {@link #forwardInternal} is the DJL one: {@code [ids]} gives {@code [logits]} for every
- * position, and {@code [ids, k_0, v_0, …, k_{L-1}, v_{L-1}, length]} runs on those cache buffers
+ * <p>It is a DJL block through and through: every sub-block ({@link DecoderLayer}, {@link Attention},
+ * {@link Mlp}, {@link MoeMlp}, {@link Norm}, {@link Linear}) computes in its {@code forwardInternal}
+ * and reads its weights, DJL {@link Parameter}s named as in the checkpoint, through the
+ * {@link ParameterStore}; inference and training read the same arrays. Per-call context travels in
+ * DJL's {@code params} argument ({@link BlockParams}): the {@link ForwardContext} (KV cache, hooks)
+ * and, from here to each layer, its rotary tables and mask. {@code forward(ps, [ids], training,
+ * params)} gives {@code [logits]} (every position, or the last with {@link BlockParams#ALL_POSITIONS}
+ * false); {@code [ids, k_0, v_0, …, k_{L-1}, v_{L-1}, length]} runs on those cache buffers
  * (HuggingFace's past_key_values, DJL style) and returns {@code [lastLogits, buffers…, length]}.
+ * {@link #forward(NDArray, ForwardContext, boolean)} is the shorthand glassbox's own callers use.
  */
 public final class TransformerLM extends AbstractBlock {
 
@@ -41,6 +48,7 @@ public final class TransformerLM extends AbstractBlock {
     private final Norm finalNorm;
     private final Parameter lmHead;
     private dev.glassbox.quant.Int8Matrix int8Head;
+    private ParameterStore store; // the shorthand forward's: one per model, since weights are loaded once
 
     public TransformerLM(ModelConfig cfg, Architecture arch) {
         this.config = cfg;
@@ -60,12 +68,23 @@ public final class TransformerLM extends AbstractBlock {
 
     /**
      * Runs the model on {@code ids} [B, T] (int64), continuing after the positions already in the
-     * context's KV cache.
+     * context's KV cache: DJL's forward, for inference, with the model's own parameter store.
      *
      * @param allPositions logits for every position [B, T, V]; otherwise only the last [B, 1, V]
      * @return logits, which outlive this call (every intermediate is closed before it returns)
      */
     public NDArray forward(NDArray ids, ForwardContext ctx, boolean allPositions) {
+        return forward(parameterStore(), new NDList(ids), false, BlockParams.of(ctx, allPositions)).singletonOrThrow();
+    }
+
+    private synchronized ParameterStore parameterStore() {
+        if (store == null) {
+            store = new ParameterStore(embed.getArray().getManager(), false);
+        }
+        return store;
+    }
+
+    private NDArray logits(ParameterStore ps, NDArray ids, ForwardContext ctx, boolean allPositions, boolean training) {
         Shape shape = ids.getShape();
         if (shape.dimension() != 2) {
             throw new GlassboxException("input ids must be [batch, positions], found " + shape);
@@ -81,20 +100,20 @@ public final class TransformerLM extends AbstractBlock {
         }
         long[] flatIds = checkIds(ids);
         if (ctx.cache() != null && past > 0 && crossesLongrope(past, t) && ctx.cache().cachedIds() != null) {
-            return recomputeAcrossLongrope(ids, flatIds, ctx, allPositions);
+            return recomputeAcrossLongrope(ps, ids, flatIds, ctx, allPositions, training);
         }
         if (ctx.cache() != null) {
             ctx.cache().recordIds(flatIds, t);
         }
         try (NDScope scope = new NDScope()) {
             NDManager m = ids.getManager();
-            NDArray x = ids.getNDArrayInternal().embedding(ids, embed.getArray(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+            NDArray x = ai.djl.nn.core.Embedding.embedding(ids, BlockParams.value(ps, embed, training), SparseFormat.DENSE).singletonOrThrow();
             if (config.embeddingScale() != 1.0) {
                 x = x.mul(Constants.of((float) config.embeddingScale(), x));
             }
             x = ctx.hook(HookNames.EMBED, x);
             if (posEmbed != null) {
-                NDArray p = posEmbed.getArray().get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
+                NDArray p = BlockParams.value(ps, posEmbed, training).get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
                 p.attach(m); // a view of P: make it a temporary of this call, not of the weights
                 x = x.add(ctx.hook(HookNames.POS_EMBED, p));
             }
@@ -108,7 +127,7 @@ public final class TransformerLM extends AbstractBlock {
                 int window = spec.window() == null ? 0 : spec.window();
                 NDArray mask = masks.containsKey(window) ? masks.get(window) : causalMask(m, past, t, spec.window());
                 masks.put(window, mask);
-                x = layer.forward(x, cosSin, mask, ctx);
+                x = layer.forward(ps, x, training, BlockParams.layer(ctx, cosSin, mask));
             }
             if (ctx.cache() != null) {
                 ctx.cache().advance(t);
@@ -116,8 +135,8 @@ public final class TransformerLM extends AbstractBlock {
             if (!allPositions && t > 1) {
                 x = x.get(new NDIndex(":, -1:, :"));
             }
-            NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.apply(x));
-            NDArray logits = unembed(h);
+            NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.forward(ps, x, training));
+            NDArray logits = unembed(h, BlockParams.value(ps, lmHead == null ? embed : lmHead, training));
             if (config.finalLogitSoftcap() != null) {
                 logits = softcap(ctx.hook(HookNames.LOGITS_PRE_CAP, logits));
             }
@@ -146,11 +165,14 @@ public final class TransformerLM extends AbstractBlock {
      * projects in the weights' type and returns float32 logits (transformers' logits.float()).
      */
     public NDArray unembed(NDArray h) {
-        NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
+        return unembed(h, unembedding());
+    }
+
+    private NDArray unembed(NDArray h, NDArray w) {
         h = Half.like(h, w);
         NDArray logits = int8Head != null && dev.glassbox.quant.DecodeRow.applies(h)
                 ? dev.glassbox.quant.DecodeRow.multiply(int8Head, h, null)
-                : Half.f32(h.getNDArrayInternal().linear(h, w, null).singletonOrThrow());
+                : Half.f32(ai.djl.nn.core.Linear.linear(h, w, null).singletonOrThrow());
         return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
     }
 
@@ -202,7 +224,7 @@ public final class TransformerLM extends AbstractBlock {
      * cache and run the whole sequence again (now with the long factors everywhere); the logits
      * returned are those of this call's positions.
      */
-    private NDArray recomputeAcrossLongrope(NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions) {
+    private NDArray recomputeAcrossLongrope(ParameterStore ps, NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions, boolean training) {
         long[][] cached = ctx.cache().cachedIds();
         int b = cached.length;
         int past = cached[0].length;
@@ -214,7 +236,7 @@ public final class TransformerLM extends AbstractBlock {
         }
         ctx.cache().truncate(0);
         NDArray full = ids.getManager().create(all, new Shape(b, past + t));
-        NDArray logits = forward(full, ctx, allPositions);
+        NDArray logits = logits(ps, full, ctx, allPositions, training);
         full.close();
         if (!allPositions) {
             return logits;
@@ -297,13 +319,24 @@ public final class TransformerLM extends AbstractBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         if (inputs.size() == 1) {
-            return new NDList(forward(ids, ForwardContext.plain(), true));
+            return new NDList(logits(ps, ids, BlockParams.context(params), BlockParams.allPositions(params), training));
         }
         KvCache cache = KvCache.wrap(inputs.subNDList(1));
-        NDArray logits = forward(ids, new ForwardContext(cache, null), false);
+        NDArray logits = logits(ps, ids, new ForwardContext(cache, null), false, training);
         NDList out = new NDList(logits);
         out.addAll(cache.toList(ids.getManager()));
         return out;
+    }
+
+    /** Initialised once the checkpoint's weights are loaded (see {@link ArrayBlock}). */
+    @Override
+    public boolean isInitialized() {
+        return ArrayBlock.loaded(this);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        throw ArrayBlock.notLoaded(this);
     }
 
     @Override

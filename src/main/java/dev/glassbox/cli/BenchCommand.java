@@ -33,7 +33,7 @@ public final class BenchCommand implements Callable<Integer> {
             Benchmark.Result r = new Benchmark(model).run(runs);
             String quantize = modelOptions.quantization().cliName();
             boolean kernel = modelOptions.quantization() != dev.glassbox.quant.Quantization.NONE && dev.glassbox.quant.Gemv.available();
-            int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+            int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
             if (json) {
                 ObjectNode o = Json.object();
                 o.put("prefill_ms_128", r.prefillMs128());

@@ -50,7 +50,7 @@ public final class Gemv {
             throw new IllegalArgumentException("W is " + w.rows() + "×" + w.cols() + ", x has " + x.length + ", y has " + y.length);
         }
         // as many threads as PyTorch's intra-op pool (--threads), so both paths use the same cores
-        int n = Math.max(1, Math.min(ai.djl.pytorch.jni.JniUtils.getNumThreads(), Runtime.getRuntime().availableProcessors()));
+        int n = Math.max(1, Math.min(dev.glassbox.djl.PyTorchInternals.numThreads(), Runtime.getRuntime().availableProcessors()));
         if (n == 1 || (long) w.rows() * w.cols() < PARALLEL_MIN) {
             VectorGemv.rows(w.values(), w.scales(), w.cols(), x, y, 0, w.rows());
             return;

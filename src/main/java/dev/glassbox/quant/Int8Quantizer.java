@@ -77,13 +77,15 @@ public final class Int8Quantizer {
     private static void quantize(Linear l) {
         int out = l.outFeatures();
         int in = l.inFeatures();
-        Int8Matrix q = Int8Matrix.quantize(l.weightOutIn().toFloatArray(), out, in);
+        Int8Matrix q;
+        try (NDArray w = l.inputMajor() ? l.weightOutIn() : null) {
+            q = Int8Matrix.quantize((w != null ? w : l.weight().getArray()).toFloatArray(), out, in);
+        }
         float[] w = q.dequantize(); // [out, in]
         if (l.inputMajor()) {
             w = transpose(w, out, in); // GPT-2's Conv1D keeps W as [in, out]
         }
         l.weight().getArray().set(FloatBuffer.wrap(w));
-        l.invalidate();
         l.useInt8(q);
     }
 
