@@ -8,7 +8,6 @@ import dev.glassbox.GlassboxException;
 import dev.glassbox.blocks.Linear;
 import dev.glassbox.blocks.MoeMlp;
 import dev.glassbox.blocks.TransformerLM;
-import java.nio.FloatBuffer;
 
 /**
  * Turns a loaded float32 model into an int8 weight-only one: every linear weight of attention and
@@ -85,7 +84,7 @@ public final class Int8Quantizer {
         if (l.inputMajor()) {
             w = transpose(w, out, in); // GPT-2's Conv1D keeps W as [in, out]
         }
-        l.weight().getArray().set(FloatBuffer.wrap(w));
+        overwrite(l.weight().getArray(), w);
         l.useInt8(q);
     }
 
@@ -93,8 +92,15 @@ public final class Int8Quantizer {
         int rows = (int) w.getShape().get(0);
         int cols = (int) w.getShape().get(1);
         Int8Matrix q = Int8Matrix.quantize(w.toFloatArray(), rows, cols);
-        w.set(FloatBuffer.wrap(q.dequantize()));
+        overwrite(w, q.dequantize());
         return q;
+    }
+
+    /** Writes {@code values} into {@code target} in place (an indexed copy: NDArray.set(Buffer) makes libtorch print a deprecation warning). */
+    private static void overwrite(NDArray target, float[] values) {
+        try (NDArray src = target.getManager().create(values, target.getShape())) {
+            target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
+        }
     }
 
     private static float[] transpose(float[] w, int rows, int cols) {
