@@ -95,7 +95,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loads a checkpoint folder with {@code options}' device, dtype and progress callback. */
     public static LanguageModel load(Path dir, LoadOptions options) {
-        return load(dir, options.device(), options.dtype(), options.progress());
+        return load(dir, options.device(), options.dtype(), options.quantize(), options.progress());
     }
 
     /**
@@ -158,6 +158,28 @@ public final class LanguageModel implements AutoCloseable {
             ckpt.close();
             throw e;
         }
+    }
+
+    /**
+     * Loads a checkpoint folder as {@link #load(Path, Device, Precision, Consumer)} does, then
+     * stores its weights as {@code quantization} says ({@code --quantize int8}: int8 weight-only
+     * with per-output-channel scales, see {@link dev.glassbox.quant.Int8Quantizer}). int8 needs
+     * float32 weights; its fast decode kernel needs the JVM option
+     * {@code --add-modules jdk.incubator.vector}, without which the same (dequantized) model runs
+     * through PyTorch.
+     */
+    public static LanguageModel load(
+            Path dir, Device device, Precision precision, dev.glassbox.quant.Quantization quantization, Consumer<Integer> progress) {
+        LanguageModel model = load(dir, device, precision, progress);
+        if (quantization == dev.glassbox.quant.Quantization.INT8) {
+            try {
+                dev.glassbox.quant.Int8Quantizer.quantize(model.block(), null);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+        return model;
     }
 
     /**

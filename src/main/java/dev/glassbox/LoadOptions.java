@@ -17,6 +17,7 @@ public final class LoadOptions {
     private String revision;
     private boolean quiet = true;
     private Consumer<Integer> progress;
+    private dev.glassbox.quant.Quantization quantize = dev.glassbox.quant.Quantization.NONE;
 
     private LoadOptions() {}
 
@@ -95,5 +96,20 @@ public final class LoadOptions {
 
     public Consumer<Integer> progress() {
         return progress;
+    }
+
+    /** Weight storage ({@code --quantize}): none, or int8 weight-only (see {@link dev.glassbox.quant.Int8Quantizer}). */
+    public LoadOptions quantize(dev.glassbox.quant.Quantization q) {
+        this.quantize = q;
+        return this;
+    }
+
+    /** {@code none} or {@code int8}. */
+    public LoadOptions quantize(String name) {
+        return quantize(dev.glassbox.quant.Quantization.parse(name));
+    }
+
+    public dev.glassbox.quant.Quantization quantize() {
+        return quantize;
     }
 }

@@ -7,11 +7,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.glassbox.quant.DecodeRow;
+import dev.glassbox.quant.Int8Matrix;
 
 /**
  * y = x·Wᵀ + b, with W and b registered under their checkpoint names. GPT-2's Conv1D stores W as
  * [in, out]; it is kept as stored (a transposed view feeds the product), so the parameter holds
- * exactly the checkpoint's values, and training updates the one array inference reads.
+ * exactly the checkpoint's values, and training updates the one array inference reads. A model
+ * quantized to int8 ({@code --quantize int8}) also holds W as int8 with per-row scales: the
+ * parameter then holds the dequantized W, and a single input row on the CPU is multiplied by the
+ * int8 values directly ({@link DecodeRow}).
  */
 public final class Linear extends ArrayBlock {
 
@@ -20,6 +25,8 @@ public final class Linear extends ArrayBlock {
     private final boolean inputMajor;
     private final int in;
     private final int out;
+    private Int8Matrix int8;
+    private float[] biasValues;
 
     /**
      * @param weightName checkpoint name of W
@@ -70,10 +77,33 @@ public final class Linear extends ArrayBlock {
         return inputMajor ? w.transpose() : w;
     }
 
+    /**
+     * Multiplies single rows by {@code q} from now on; the parameter must already hold q's
+     * dequantized values (see {@link dev.glassbox.quant.Int8Quantizer}).
+     */
+    public void useInt8(Int8Matrix q) {
+        if (q.rows() != out || q.cols() != in) {
+            throw new IllegalArgumentException("int8 weights are " + q.rows() + "×" + q.cols() + ", the layer is " + out + "×" + in);
+        }
+        this.int8 = q;
+        this.biasValues = null;
+    }
+
+    /** The int8 weights, or null when the layer is not quantized. */
+    public Int8Matrix int8() {
+        return int8;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray w = BlockParams.value(ps, weight, training);
         NDArray b = BlockParams.value(ps, bias, training);
+        if (int8 != null && !training && DecodeRow.applies(inputs.singletonOrThrow())) {
+            if (b != null && biasValues == null) {
+                biasValues = b.toFloatArray();
+            }
+            return new NDList(DecodeRow.multiply(int8, inputs.singletonOrThrow(), biasValues));
+        }
+        NDArray w = BlockParams.value(ps, weight, training);
         NDArray x = Half.like(inputs.singletonOrThrow(), w); // e.g. a float32 intervention on a half-precision model meets the weights' type
         if (!inputMajor) {
             return ai.djl.nn.core.Linear.linear(x, w, b);

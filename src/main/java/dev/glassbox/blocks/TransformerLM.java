@@ -50,6 +50,7 @@ public final class TransformerLM extends AbstractBlock {
     // The shorthand forward's store, one per model: it caches each Parameter's array, so edit weights in place
     // (a later setArray would not be seen by it).
     private ParameterStore store;
+    private dev.glassbox.quant.Int8Matrix int8Head;
 
     public TransformerLM(ModelConfig cfg, Architecture arch) {
         this.config = cfg;
@@ -171,8 +172,23 @@ public final class TransformerLM extends AbstractBlock {
 
     private NDArray unembed(NDArray h, NDArray w) {
         h = Half.like(h, w);
-        NDArray logits = Half.f32(ai.djl.nn.core.Linear.linear(h, w, null).singletonOrThrow());
+        NDArray logits = int8Head != null && dev.glassbox.quant.DecodeRow.applies(h)
+                ? dev.glassbox.quant.DecodeRow.multiply(int8Head, h, null)
+                : Half.f32(ai.djl.nn.core.Linear.linear(h, w, null).singletonOrThrow());
         return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
+    }
+
+    /**
+     * Projects single rows by {@code q} from now on (an int8 model); the unembedding parameter
+     * must already hold q's dequantized values.
+     */
+    public void useInt8Head(dev.glassbox.quant.Int8Matrix q) {
+        this.int8Head = q;
+    }
+
+    /** The int8 output head, or null when the model is not quantized. */
+    public dev.glassbox.quant.Int8Matrix int8Head() {
+        return int8Head;
     }
 
     /** c·tanh(logits / c) with c the final_logit_softcapping. */

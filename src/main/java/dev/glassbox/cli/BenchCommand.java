@@ -8,10 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code glassbox bench}: prefill and decode speed, and peak memory. */
+/** {@code glassbox bench}: load time, prefill and decode speed, and peak memory. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Prefill time for 128 and 512 tokens, decode tokens/s for 64 new tokens after a 16-token prompt "
-                + "(median of 5 after a warm-up), and peak memory.")
+                + "(median of 5 after a warm-up), load time and peak memory; --dtype and --quantize choose how the weights are held.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
@@ -19,7 +19,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs per figure (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype.")
+    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype, load_ms, quantize.")
     boolean json;
 
     @Override
@@ -27,8 +27,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be at least 1, found " + runs);
         }
+        long t0 = System.nanoTime();
         try (LanguageModel model = modelOptions.load()) {
+            double loadMs = (System.nanoTime() - t0) / 1e6;
             Benchmark.Result r = new Benchmark(model).run(runs);
+            String quantize = modelOptions.quantization().cliName();
+            boolean kernel = modelOptions.quantization() != dev.glassbox.quant.Quantization.NONE && dev.glassbox.quant.Gemv.available();
             int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
             if (json) {
                 ObjectNode o = Json.object();
@@ -43,12 +47,18 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("model", model.dir().toString());
                 o.put("model_type", model.config().modelType());
                 o.put("dtype", heldName(model));
+                o.put("load_ms", loadMs);
+                o.put("quantize", quantize);
+                o.put("int8_kernel", kernel);
                 Json.print(System.out, o, false);
             } else {
                 System.out.printf("model            %s (%s, %d layers, %d wide)%n", model.dir(), model.config().modelType(),
                         model.config().numLayers(), model.config().hiddenSize());
                 System.out.printf("threads          %d%n", threads);
                 System.out.printf("dtype            %s (--dtype %s)%n", heldName(model), modelOptions.precision().cliName());
+                System.out.printf("quantize         %s%s%n", quantize,
+                        quantize.equals("none") ? "" : kernel ? " (Vector API kernel)" : " (no Vector API: dequantized weights through PyTorch)");
+                System.out.printf("load             %.0f ms%n", loadMs);
                 System.out.printf("prefill 128      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs128(), r.prefillFullLogitsMs128());
                 if (r.prefillMs512() != null) {
                     System.out.printf("prefill 512      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs512(), r.prefillFullLogitsMs512());

@@ -7,6 +7,8 @@ import dev.glassbox.LanguageModel;
 import dev.glassbox.ModelLocator;
 import dev.glassbox.Progress;
 import dev.glassbox.Precision;
+import dev.glassbox.quant.Gemv;
+import dev.glassbox.quant.Quantization;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -38,6 +40,17 @@ public final class ModelOptions {
                     + "(or f32) by this PyTorch build (see README). Default: ${DEFAULT-VALUE}.")
     String dtype;
 
+    @Option(names = "--quantize", paramLabel = "none|int8", defaultValue = "none",
+            description = "Weight storage: none, or int8 (weight-only, one scale per output channel; needs --dtype f32). "
+                    + "The int8 decode kernel needs the JVM option --add-modules jdk.incubator.vector (bin/glassbox adds it). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String quantize;
+
+    /** The parsed {@code --quantize}. */
+    public Quantization quantization() {
+        return Quantization.parse(quantize);
+    }
+
     /** The parsed {@code --dtype}. */
     public Precision precision() {
         return Precision.parse(dtype);
@@ -53,16 +66,21 @@ public final class ModelOptions {
         }
         Device dev = parseDevice(); // before resolving, which may download
         Precision precision = precision();
+        Quantization quantization = quantization();
+        if (quantization != Quantization.NONE && !Gemv.available() && !quiet) {
+            System.err.println("glassbox: note: --quantize " + quantization.cliName() + " without the JVM option --add-modules jdk.incubator.vector "
+                    + "runs the dequantized weights through PyTorch (same results, not faster)");
+        }
         Path dir = ModelLocator.resolve(model, revision, quiet);
         if (threads == null) {
             Engines.defaultThreadsFor(LanguageModel.parameterCount(dir));
         }
         int total = LanguageModel.tensorCount(dir);
         if (quiet || total < 64) {
-            return LanguageModel.load(dir, dev, precision, null);
+            return LanguageModel.load(dir, dev, precision, quantization, null);
         }
         try (Progress pb = Progress.start(Progress.Spec.of("loading " + dir.getFileName(), total))) {
-            return LanguageModel.load(dir, dev, precision, pb == Progress.NONE ? null : pb::stepTo);
+            return LanguageModel.load(dir, dev, precision, quantization, pb == Progress.NONE ? null : pb::stepTo);
         }
     }
 
