@@ -4,7 +4,7 @@
 // small numeric helpers, and plots drawn with Java2D and shown inline as PNG images.
 
 import dev.glassbox.*;
-import dev.glassbox.hooks.HookNames;
+import dev.glassbox.hooks.*;
 import dev.glassbox.inspect.*;
 import dev.glassbox.generate.*;
 import ai.djl.ndarray.NDArray;

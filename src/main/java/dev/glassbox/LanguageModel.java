@@ -61,6 +61,7 @@ public final class LanguageModel implements AutoCloseable {
     private SamplingConfig generationDefaults;
     private Model djlModel;
     private Predictor<GenerationRequest, GenerationResult> predictor;
+    private Weights weights;
 
     private LanguageModel(
             Path dir, ModelConfig config, Architecture arch, TransformerLM block, NDManager manager, Checkpoint checkpoint,
@@ -75,12 +76,37 @@ public final class LanguageModel implements AutoCloseable {
         this.checkpoint = checkpoint;
     }
 
-    /** Loads a checkpoint folder onto the CPU. */
-    public static LanguageModel load(Path dir) {
-        return load(dir, Device.cpu(), null);
+    /**
+     * TransformerLens's {@code from_pretrained}: loads a checkpoint folder, a bundled model's name
+     * (model-zoo/) or a HuggingFace model id ({@code org/name}, fetched into the HuggingFace cache
+     * when missing), as {@code --model} resolves them, onto the CPU in float32.
+     */
+    public static LanguageModel load(String pathOrHubId) {
+        return load(pathOrHubId, LoadOptions.defaults());
     }
 
-    /** Loads a checkpoint folder onto the CPU, its weights held in {@code precision} ({@code --dtype}). */
+    /** {@link #load(String)} with a device, dtype and revision ({@link LoadOptions}). */
+    public static LanguageModel load(String pathOrHubId, LoadOptions options) {
+        Path dir = ModelLocator.resolve(pathOrHubId, options.revision(), options.quiet());
+        return load(dir, options);
+    }
+
+    /** Loads a checkpoint folder onto the CPU, in float32. */
+    public static LanguageModel load(Path dir) {
+        return load(dir, LoadOptions.defaults());
+    }
+
+    /** Loads a checkpoint folder with {@code options}' device, dtype and progress callback. */
+    public static LanguageModel load(Path dir, LoadOptions options) {
+        return load(dir, options.device(), options.dtype(), options.progress());
+    }
+
+    /**
+     * Loads a checkpoint folder onto the CPU, its weights held in {@code precision} ({@code --dtype}).
+     *
+     * @deprecated use {@link #load(Path, LoadOptions)} with {@code LoadOptions.defaults().dtype(precision)}
+     */
+    @Deprecated
     public static LanguageModel load(Path dir, Precision precision) {
         return load(dir, Device.cpu(), precision, null);
     }
@@ -89,7 +115,9 @@ public final class LanguageModel implements AutoCloseable {
      * Loads a checkpoint folder, every weight widened to float32.
      *
      * @param progress told how many tensors are loaded so far, out of {@link #tensorCount}
+     * @deprecated use {@link #load(Path, LoadOptions)}
      */
+    @Deprecated
     public static LanguageModel load(Path dir, Device device, Consumer<Integer> progress) {
         return load(dir, device, Precision.F32, progress);
     }
@@ -458,6 +486,17 @@ public final class LanguageModel implements AutoCloseable {
             predictor = djlModel.newPredictor(new TextGenerationTranslator(generator, tokenizer));
         }
         return predictor;
+    }
+
+    /**
+     * The weights as Java arrays: by checkpoint name, and per layer and head in TransformerLens's
+     * names and layouts ({@code weights().W_Q(layer, head)} [d_model][d_head], …; see {@link Weights}).
+     */
+    public synchronized Weights weights() {
+        if (weights == null) {
+            weights = new Weights(block, architecture.qkvInterleavedPerHead());
+        }
+        return weights;
     }
 
     /** A KV cache for one sequence, reserving {@code capacity} positions. */

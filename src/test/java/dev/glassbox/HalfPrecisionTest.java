@@ -55,7 +55,7 @@ class HalfPrecisionTest {
         double worstStepLp = 0;
         int same = 0;
         int total = 0;
-        try (LanguageModel model = LanguageModel.load(Reference.model(dir), Precision.F16)) {
+        try (LanguageModel model = LanguageModel.load(Reference.model(dir), LoadOptions.defaults().dtype(Precision.F16))) {
             assertEquals(DataType.FLOAT16, model.dtype());
             Generator gen = new Generator(model);
             for (JsonNode r : ref.get("results")) {
@@ -114,7 +114,7 @@ class HalfPrecisionTest {
 
     @Test
     void halfWeightsStayHalfInMemoryAndLogitsAreFloat32() {
-        try (LanguageModel half = LanguageModel.load(Reference.model("fixtures/gpt2-tiny"), Precision.F16);
+        try (LanguageModel half = LanguageModel.load(Reference.model("fixtures/gpt2-tiny"), LoadOptions.defaults().dtype(Precision.F16));
                 LanguageModel full = LanguageModel.load(Reference.model("fixtures/gpt2-tiny"))) {
             long halfBytes = 0;
             long fullBytes = 0;
@@ -144,7 +144,7 @@ class HalfPrecisionTest {
         LanguageModel model;
         try {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            model = LanguageModel.load(Reference.model(dir), Precision.AUTO);
+            model = LanguageModel.load(Reference.model(dir), LoadOptions.defaults().dtype(Precision.AUTO));
         } finally {
             System.setErr(old);
         }
@@ -182,7 +182,7 @@ class HalfPrecisionTest {
     void autoOnFloat32CheckpointIsTheExactFloat32Path() {
         String dir = "fixtures/llama-gqa";
         JsonNode r = Reference.reference(dir).get("results").get(0);
-        try (LanguageModel model = LanguageModel.load(Reference.model(dir), Precision.AUTO)) {
+        try (LanguageModel model = LanguageModel.load(Reference.model(dir), LoadOptions.defaults().dtype(Precision.AUTO))) {
             assertEquals(DataType.FLOAT32, model.dtype());
             long[] ids = Reference.longs(r.get("input_ids"));
             float[] want = Reference.floats(r.get("last_logits"));

@@ -10,6 +10,7 @@ public final class Activations {
 
     private Activations() {}
 
+    /** {@code a} applied elementwise to {@code x}. */
     public static NDArray apply(Activation a, NDArray x) {
         switch (a) {
             case GELU_TANH:
@@ -18,13 +19,13 @@ public final class Activations {
                 NDArray inner = x.add(cube.mul(Constants.of(0.044715f, x))).mul(Constants.of(SQRT_2_OVER_PI, x));
                 return x.mul(Constants.of(0.5f, x)).mul(inner.tanh().add(Constants.of(1f, x)));
             case GELU:
-                return x.getNDArrayInternal().gelu();
+                return ai.djl.nn.Activation.gelu(x);
             case SILU:
                 // torch's silu rounds once: a half-precision input is computed in float32 and cast back
                 NDArray x32 = Half.f32(x);
-                return Half.like(x32.mul(x32.getNDArrayInternal().sigmoid()), x);
+                return Half.like(x32.mul(ai.djl.nn.Activation.sigmoid(x32)), x);
             case RELU:
-                return x.getNDArrayInternal().relu();
+                return ai.djl.nn.Activation.relu(x);
             default:
                 throw new IllegalStateException(a.toString());
         }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
@@ -18,8 +17,11 @@ import dev.glassbox.arch.ModelConfig;
  * the model sets its own), softcapped as c·tanh(s/c) where the model caps them, then masked
  * (causal, and within the layer's sliding window); softmax; the probability-weighted sum of
  * values; heads concatenated and projected by W_O.
+ *
+ * <p>The rotary tables, the mask, the KV cache and the hooks come in the call's params
+ * ({@link BlockParams}), as {@link TransformerLM} passes them to each layer.
  */
-public final class Attention extends AbstractBlock {
+public final class Attention extends ArrayBlock {
 
     private final int layer;
     private final int heads;
@@ -79,13 +81,17 @@ public final class Attention extends AbstractBlock {
     }
 
     /**
-     * @param x normalised input [B, T, D]
-     * @param cosSin this layer's rotary tables [1, T, 1, d] each, or null for layers without rotary
-     * @param mask this layer's additive causal mask [T, S] (0 or -inf), or null when every position may attend
-     *     to every cached one (a single new token)
-     * @return the attention output [B, T, D]
+     * inputs: the normalised stream x [B, T, D]; returns the attention output [B, T, D]. From params:
+     * this layer's rotary tables [1, T, 1, d] each (absent for layers without rotary), its additive
+     * causal mask [T, S] (0 or -inf; absent when every position may attend to every cached one, as a
+     * single new token does), the cache and the hooks.
      */
-    public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray[] cosSin = BlockParams.rotary(params);
+        NDArray mask = BlockParams.mask(params);
+        ForwardContext ctx = BlockParams.context(params);
         Shape shape = x.getShape();
         long b = shape.get(0);
         long t = shape.get(1);
@@ -94,30 +100,30 @@ public final class Attention extends AbstractBlock {
         NDArray vs;
         if (qkv != null && qkvInterleaved) {
             // GPT-NeoX: each head's q, k and v sit side by side (no grouped heads there)
-            NDList parts = qkv.apply(x).reshape(b, t, heads, 3L * headDim).split(3, 3);
+            NDList parts = qkv.forward(ps, x, training).reshape(b, t, heads, 3L * headDim).split(3, 3);
             qs = parts.get(0);
             ks = parts.get(1);
             vs = parts.get(2);
         } else if (qkv != null) {
-            NDList parts = qkv.apply(x).split(new long[] {(long) heads * headDim, (long) (heads + kvHeads) * headDim}, 2);
+            NDList parts = qkv.forward(ps, x, training).split(new long[] {(long) heads * headDim, (long) (heads + kvHeads) * headDim}, 2);
             qs = parts.get(0);
             ks = parts.get(1);
             vs = parts.get(2);
         } else {
-            qs = q.apply(x);
-            ks = k.apply(x);
-            vs = v.apply(x);
+            qs = q.forward(ps, x, training);
+            ks = k.forward(ps, x, training);
+            vs = v.forward(ps, x, training);
         }
         qs = ctx.hook(prefix + "attn.q", qs.reshape(b, t, heads, headDim));
         ks = ctx.hook(prefix + "attn.k", ks.reshape(b, t, kvHeads, headDim));
         vs = ctx.hook(prefix + "attn.v", vs.reshape(b, t, kvHeads, headDim));
         if (qkNormKind == ModelConfig.QkNorm.PER_HEAD) {
-            qs = ctx.hook(prefix + "attn.q_norm", qNorm.apply(qs));
-            ks = ctx.hook(prefix + "attn.k_norm", kNorm.apply(ks));
+            qs = ctx.hook(prefix + "attn.q_norm", qNorm.forward(ps, qs, training));
+            ks = ctx.hook(prefix + "attn.k_norm", kNorm.forward(ps, ks, training));
         } else if (qkNormKind == ModelConfig.QkNorm.WHOLE) {
             // one norm over all heads together (OLMo-2), on the flat projection
-            qs = ctx.hook(prefix + "attn.q_norm", qNorm.apply(qs.reshape(b, t, (long) heads * headDim)).reshape(b, t, heads, headDim));
-            ks = ctx.hook(prefix + "attn.k_norm", kNorm.apply(ks.reshape(b, t, (long) kvHeads * headDim)).reshape(b, t, kvHeads, headDim));
+            qs = ctx.hook(prefix + "attn.q_norm", qNorm.forward(ps, qs.reshape(b, t, (long) heads * headDim), training).reshape(b, t, heads, headDim));
+            ks = ctx.hook(prefix + "attn.k_norm", kNorm.forward(ps, ks.reshape(b, t, (long) kvHeads * headDim), training).reshape(b, t, kvHeads, headDim));
         }
         if (rotary) {
             qs = ctx.hook(prefix + "attn.rot_q", rotate(qs, cosSin));
@@ -156,7 +162,7 @@ public final class Attention extends AbstractBlock {
                 ? pattern.matMul(vh)
                 : pattern.reshape(b, kvHeads, group * t, s).matMul(vh).reshape(b, heads, t, headDim);
         z = ctx.hook(prefix + "attn.z", z.transpose(0, 2, 1, 3));
-        return o.apply(z.reshape(b, t, (long) heads * headDim));
+        return new NDList(o.forward(ps, z.reshape(b, t, (long) heads * headDim), training));
     }
 
     /**
@@ -231,11 +237,6 @@ public final class Attention extends AbstractBlock {
     /** True when this layer rotates q and k. */
     public boolean rotary() {
         return rotary;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        throw new UnsupportedOperationException("Attention runs inside TransformerLM, which supplies positions and the mask");
     }
 
     @Override

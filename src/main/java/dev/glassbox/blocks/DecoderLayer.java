@@ -3,7 +3,6 @@ package dev.glassbox.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
@@ -16,9 +15,10 @@ import dev.glassbox.arch.MoeConfig;
  * only does that (no norm before the sublayers), Granite scales each output by its
  * residual_multiplier ρ. With a parallel residual (GPT-NeoX) both sublayers read the layer's
  * input: x + attn(norm1(x)) + mlp(norm2(x)). The MLP is a {@link Mlp}, or a {@link MoeMlp} on a
- * mixture-of-experts model's sparse layers.
+ * mixture-of-experts model's sparse layers. The call's params ({@link BlockParams}: rotary
+ * tables, mask, cache, hooks) pass through to attention and the MLP.
  */
-public final class DecoderLayer extends AbstractBlock {
+public final class DecoderLayer extends ArrayBlock {
 
     private final int index;
     private final Norm norm1;
@@ -60,18 +60,21 @@ public final class DecoderLayer extends AbstractBlock {
         return weight == null ? null : addChildBlock(child, new Norm(cfg.norm(), weight, bias, cfg.hiddenSize(), cfg.normEps()));
     }
 
-    public NDArray forward(NDArray x, NDArray[] cosSin, NDArray mask, ForwardContext ctx) {
-        x = ctx.hook(prefix + "resid_pre", x);
-        NDArray a = norm1 == null ? x : ctx.hook(prefix + "ln1", norm1.apply(x));
-        NDArray attnOut = ctx.hook(prefix + "attn.out", attention.forward(a, cosSin, mask, ctx));
-        NDArray added = postAttnNorm == null ? attnOut : ctx.hook(prefix + "ln1_post", postAttnNorm.apply(attnOut));
+    /** inputs: the residual stream [B, T, D]; returns it after this layer [B, T, D] */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        ForwardContext ctx = BlockParams.context(params);
+        NDArray x = ctx.hook(prefix + "resid_pre", inputs.singletonOrThrow());
+        NDArray a = norm1 == null ? x : ctx.hook(prefix + "ln1", norm1.forward(ps, x, training));
+        NDArray attnOut = ctx.hook(prefix + "attn.out", attention.forward(ps, a, training, params));
+        NDArray added = postAttnNorm == null ? attnOut : ctx.hook(prefix + "ln1_post", postAttnNorm.forward(ps, attnOut, training));
         // resid_mid is the stream after attention writes to it; a parallel MLP reads resid_pre.
         NDArray mid = ctx.hook(prefix + "resid_mid", x.add(scaled(added)));
         NDArray in2 = parallelResidual ? x : mid;
-        NDArray m = norm2 == null ? in2 : ctx.hook(prefix + "ln2", norm2.apply(in2));
-        NDArray mlpOut = ctx.hook(prefix + "mlp.out", moe != null ? moe.forward(m, ctx) : mlp.forward(m, ctx));
-        NDArray added2 = postMlpNorm == null ? mlpOut : ctx.hook(prefix + "ln2_post", postMlpNorm.apply(mlpOut));
-        return ctx.hook(prefix + "resid_post", mid.add(scaled(added2)));
+        NDArray m = norm2 == null ? in2 : ctx.hook(prefix + "ln2", norm2.forward(ps, in2, training));
+        NDArray mlpOut = ctx.hook(prefix + "mlp.out", (moe != null ? moe : mlp).forward(ps, m, training, params));
+        NDArray added2 = postMlpNorm == null ? mlpOut : ctx.hook(prefix + "ln2_post", postMlpNorm.forward(ps, mlpOut, training));
+        return new NDList(ctx.hook(prefix + "resid_post", mid.add(scaled(added2))));
     }
 
     private NDArray scaled(NDArray sublayerOut) {
@@ -119,11 +122,6 @@ public final class DecoderLayer extends AbstractBlock {
     /** ρ, the factor on each sublayer's output as it joins the residual (Granite; else 1). */
     public float residualMultiplier() {
         return residualMultiplier;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        throw new UnsupportedOperationException("DecoderLayer runs inside TransformerLM, which supplies positions and the mask");
     }
 
     @Override

@@ -2,10 +2,8 @@ package dev.glassbox.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -13,16 +11,15 @@ import ai.djl.util.PairList;
 /**
  * y = x·Wᵀ + b, with W and b registered under their checkpoint names. GPT-2's Conv1D stores W as
  * [in, out]; it is kept as stored (a transposed view feeds the product), so the parameter holds
- * exactly the checkpoint's values.
+ * exactly the checkpoint's values, and training updates the one array inference reads.
  */
-public final class Linear extends AbstractBlock {
+public final class Linear extends ArrayBlock {
 
     private final Parameter weight;
     private final Parameter bias;
     private final boolean inputMajor;
     private final int in;
     private final int out;
-    private NDArray outInView;
 
     /**
      * @param weightName checkpoint name of W
@@ -44,12 +41,19 @@ public final class Linear extends AbstractBlock {
         return inputMajor ? new Shape(in, out) : new Shape(out, in);
     }
 
+    /** W, as stored in the checkpoint. */
     public Parameter weight() {
         return weight;
     }
 
+    /** b, or null when the projection has none. */
     public Parameter bias() {
         return bias;
+    }
+
+    /** True when W is stored [in, out] (GPT-2's Conv1D). */
+    public boolean inputMajor() {
+        return inputMajor;
     }
 
     public int inFeatures() {
@@ -60,32 +64,24 @@ public final class Linear extends AbstractBlock {
         return out;
     }
 
-    /** W as [out, in], the layout of the product (a view for Conv1D weights). */
+    /** W as [out, in], the layout of the product: a fresh view for Conv1D weights (close it, or scope it). */
     public NDArray weightOutIn() {
-        if (outInView == null) {
-            NDArray w = weight.getArray();
-            outInView = inputMajor ? w.transpose() : w;
-            NDScope.unregister(outInView); // lives with the weights, not with the forward call
-            outInView.attach(w.getManager());
-        }
-        return outInView;
-    }
-
-    /** Drops the cached view, e.g. after new weights were set. */
-    public void invalidate() {
-        outInView = null;
-    }
-
-    public NDArray apply(NDArray x) {
-        NDArray w = weightOutIn();
-        NDArray b = bias == null ? null : bias.getArray();
-        x = Half.like(x, w); // e.g. a float32 intervention on a half-precision model meets the weights' type
-        return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();
+        NDArray w = weight.getArray();
+        return inputMajor ? w.transpose() : w;
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(apply(inputs.singletonOrThrow()));
+        NDArray w = BlockParams.value(ps, weight, training);
+        NDArray b = BlockParams.value(ps, bias, training);
+        NDArray x = Half.like(inputs.singletonOrThrow(), w); // e.g. a float32 intervention on a half-precision model meets the weights' type
+        if (!inputMajor) {
+            return ai.djl.nn.core.Linear.linear(x, w, b);
+        }
+        // Conv1D's [in, out]: a transposed view feeds the product; autograd keeps its own reference
+        try (NDArray wT = w.transpose()) {
+            return ai.djl.nn.core.Linear.linear(x, wT, b);
+        }
     }
 
     @Override

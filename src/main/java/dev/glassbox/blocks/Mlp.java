@@ -3,7 +3,6 @@ package dev.glassbox.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
@@ -13,9 +12,10 @@ import dev.glassbox.arch.ModelConfig.Activation;
 /**
  * The MLP that expands and contracts: down(act(up(x))) for GPT-2, and the gated form
  * down(act(gate(x)) ⊙ up(x)) for SwiGLU / GeGLU models, with gate and up optionally fused. Each
- * expert of a mixture ({@link MoeMlp}) is one of these, hooked under its own prefix.
+ * expert of a mixture ({@link MoeMlp}) is one of these, hooked under its own prefix. Its hooks
+ * come from the {@link ForwardContext} in the call's params ({@link BlockParams}).
  */
-public final class Mlp extends AbstractBlock {
+public final class Mlp extends ArrayBlock {
 
     private final Activation activation;
     private final boolean gated;
@@ -59,29 +59,32 @@ public final class Mlp extends AbstractBlock {
         down = addChildBlock("down", new Linear(downWeight, downBias, width, d, inputMajor));
     }
 
-    /** @param x normalised input [B, T, D]; returns [B, T, D] */
-    public NDArray forward(NDArray x, ForwardContext ctx) {
+    /** inputs: the normalised stream [B, T, D]; returns [B, T, D] */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        ForwardContext ctx = BlockParams.context(params);
         NDArray post;
         if (gated) {
             NDArray g;
             NDArray u;
             if (gateUp != null) {
-                NDList parts = gateUp.apply(x).split(2, 2); // Phi-3 stores gate first, then up
+                NDList parts = gateUp.forward(ps, x, training).split(2, 2); // Phi-3 stores gate first, then up
                 g = parts.get(0);
                 u = parts.get(1);
             } else {
-                g = gate.apply(x);
-                u = up.apply(x);
+                g = gate.forward(ps, x, training);
+                u = up.forward(ps, x, training);
             }
             g = ctx.hook(prefix + "pre", g);
             u = ctx.hook(prefix + "pre_linear", u);
             post = Activations.apply(activation, g).mul(u);
         } else {
-            NDArray pre = ctx.hook(prefix + "pre", up.apply(x));
+            NDArray pre = ctx.hook(prefix + "pre", up.forward(ps, x, training));
             post = Activations.apply(activation, pre);
         }
         post = ctx.hook(prefix + "post", post);
-        return down.apply(post);
+        return new NDList(down.forward(ps, post, training));
     }
 
     /** The hidden width I. */
@@ -111,11 +114,6 @@ public final class Mlp extends AbstractBlock {
 
     public Linear down() {
         return down;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(forward(inputs.singletonOrThrow(), ForwardContext.plain()));
     }
 
     @Override

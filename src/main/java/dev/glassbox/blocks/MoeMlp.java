@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.MoeConfig;
@@ -32,7 +31,7 @@ import java.util.List;
  * the output is the same. Hooks may replace the router logits, the chosen ids and weights, and
  * each expert's output, and the rest of the computation follows them.
  */
-public final class MoeMlp extends AbstractBlock {
+public final class MoeMlp extends ArrayBlock {
 
     private final int numExperts;
     private final int topK;
@@ -88,9 +87,12 @@ public final class MoeMlp extends AbstractBlock {
         return names;
     }
 
-    /** @param x normalised input [B, T, D]; returns [B, T, D] */
-    public NDArray forward(NDArray x, ForwardContext ctx) {
-        NDArray logits = ctx.hook(prefix + "router_logits", router.apply(x)); // [B, T, E]
+    /** inputs: the normalised stream [B, T, D]; returns [B, T, D] */
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        ForwardContext ctx = BlockParams.context(params);
+        NDArray logits = ctx.hook(prefix + "router_logits", router.forward(ps, x, training)); // [B, T, E]
         // transformers routes in float32 whatever the weights' dtype.
         NDArray probs = logits.toType(DataType.FLOAT32, false).softmax(-1);
         NDList top = probs.topK(topK, -1, true, true); // largest first
@@ -103,23 +105,23 @@ public final class MoeMlp extends AbstractBlock {
         if (ctx.hooked()) {
             w = ctx.hook(prefix + "expert_weights", w);
             ids = ctx.hook(prefix + "expert_ids", ids.toType(DataType.FLOAT32, false)).toType(DataType.INT64, false);
-            routed = everyExpert(x, ids, w, ctx);
+            routed = everyExpert(ps, x, ids, w, training, params);
         } else {
-            routed = routedExperts(x, ids, w);
+            routed = routedExperts(ps, x, ids, w, training);
         }
         if (shared == null) {
-            return routed;
+            return new NDList(routed);
         }
-        NDArray s = shared.forward(x, ctx);
+        NDArray s = shared.forward(ps, x, training, params);
         if (sharedGate != null) {
-            NDArray g = ctx.hook(prefix + "shared_expert_gate", sharedGate.apply(x).getNDArrayInternal().sigmoid());
+            NDArray g = ctx.hook(prefix + "shared_expert_gate", ai.djl.nn.Activation.sigmoid(sharedGate.forward(ps, x, training)));
             s = g.mul(s);
         }
-        return routed.add(ctx.hook(prefix + "shared_expert.out", s));
+        return new NDList(routed.add(ctx.hook(prefix + "shared_expert.out", s)));
     }
 
     /** Each expert on the rows routed to it, weighted and added back into place. */
-    private NDArray routedExperts(NDArray x, NDArray ids, NDArray w) {
+    private NDArray routedExperts(ParameterStore ps, NDArray x, NDArray ids, NDArray w, boolean training) {
         NDManager m = x.getManager();
         Shape shape = x.getShape();
         int d = (int) shape.get(shape.dimension() - 1);
@@ -148,7 +150,7 @@ public final class MoeMlp extends AbstractBlock {
                     place[s / topK] = ++i;
                 }
             }
-            NDArray y = experts.get(e).forward(flat.get(m.create(tokens)), ForwardContext.plain());
+            NDArray y = experts.get(e).forward(ps, flat.get(m.create(tokens)), training);
             y = y.mul(weights.get(m.create(slots)).reshape(count, 1)).toType(x.getDataType(), false);
             if (zero == null) {
                 zero = m.zeros(new Shape(1, d), x.getDataType());
@@ -160,12 +162,13 @@ public final class MoeMlp extends AbstractBlock {
     }
 
     /** Every expert on every position, weighted by its routing weight (0 where not chosen). */
-    private NDArray everyExpert(NDArray x, NDArray ids, NDArray w, ForwardContext ctx) {
+    private NDArray everyExpert(ParameterStore ps, NDArray x, NDArray ids, NDArray w, boolean training, PairList<String, Object> params) {
+        ForwardContext ctx = BlockParams.context(params);
         // Dense routing weights [B, T, E]: each chosen expert's weight, 0 for the others.
         NDArray dense = ids.oneHot(numExperts, DataType.FLOAT32).mul(w.toType(DataType.FLOAT32, false).expandDims(-1)).sum(new int[] {-2});
         NDArray acc = null;
         for (int e = 0; e < numExperts; e++) {
-            NDArray y = experts.get(e).forward(x, ctx);
+            NDArray y = experts.get(e).forward(ps, x, training, params);
             NDArray we = dense.get(new NDIndex("..., {}:{}", e, e + 1));
             NDArray out = ctx.hook(prefix + "experts." + e + ".out", y.mul(we).toType(x.getDataType(), false));
             acc = acc == null ? out : acc.add(out);
@@ -220,11 +223,6 @@ public final class MoeMlp extends AbstractBlock {
             all.add(sharedGate);
         }
         return all;
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(forward(inputs.singletonOrThrow(), ForwardContext.plain()));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.glassbox.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -13,7 +12,7 @@ import dev.glassbox.arch.ModelConfig.NormKind;
  * Normalisation of the residual stream over its last axis: LayerNorm (GPT-2), RMSNorm (Llama) or
  * Gemma's RMSNorm that scales by (1 + w).
  */
-public final class Norm extends AbstractBlock {
+public final class Norm extends ArrayBlock {
 
     private final NormKind kind;
     private final float eps;
@@ -21,6 +20,11 @@ public final class Norm extends AbstractBlock {
     private final Parameter weight;
     private final Parameter bias;
 
+    /**
+     * @param weightName checkpoint name of the scale w
+     * @param biasName checkpoint name of LayerNorm's shift b, or null for none
+     * @param size the normalised axis' length
+     */
     public Norm(NormKind kind, String weightName, String biasName, int size, double eps) {
         this.kind = kind;
         this.size = size;
@@ -51,18 +55,24 @@ public final class Norm extends AbstractBlock {
         return bias;
     }
 
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray w = BlockParams.value(ps, weight, training);
+        NDArray b = BlockParams.value(ps, bias, training);
+        return new NDList(normalize(inputs.singletonOrThrow(), w, b));
+    }
+
     /**
      * Half-precision inputs are normalised in float32 and cast back, where transformers casts:
      * Llama's RMSNorm scales the cast-back value by w; Gemma's scales by (1 + w) in float32 first;
      * torch's LayerNorm computes in float32 internally. A float32 input is unaffected.
      */
-    public NDArray apply(NDArray x) {
-        NDArray w = weight.getArray();
+    private NDArray normalize(NDArray x, NDArray w, NDArray b) {
         switch (kind) {
             case LAYER_NORM:
-                NDArray b = bias == null ? x.getManager().zeros(new Shape(size)) : bias.getArray();
+                b = b == null ? x.getManager().zeros(new Shape(size)) : b;
                 NDArray x32 = Half.f32(x);
-                return Half.like(x32.getNDArrayInternal().layerNorm(x32, new Shape(size), Half.f32(w), Half.f32(b), eps).singletonOrThrow(), x);
+                return Half.like(ai.djl.nn.norm.LayerNorm.layerNorm(x32, new Shape(size), Half.f32(w), Half.f32(b), eps).singletonOrThrow(), x);
             case RMS_NORM:
                 return Half.like(normalizeRms(Half.f32(x)), x).mul(w);
             case RMS_NORM_PLUS_ONE:
@@ -77,11 +87,6 @@ public final class Norm extends AbstractBlock {
     public NDArray normalizeRms(NDArray x) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
         return x.div(variance.add(Constants.of(eps, x)).sqrt());
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(apply(inputs.singletonOrThrow()));
     }
 
     @Override

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -27,10 +28,16 @@ import java.util.Map;
  * learned positions P, or rotary positions inside attention), a stack of pre-norm layers, a final
  * norm, and the projection back to the vocabulary (logits = h·Eᵀ when tied).
  *
- * <p>{@link #forward(NDArray, ForwardContext, boolean)} is the glassbox entry point (KV cache and
- * hooks); {@link #forwardInternal} is the DJL one: {@code [ids]} gives {@code [logits]} for every
- * position, and {@code [ids, k_0, v_0, …, k_{L-1}, v_{L-1}, length]} runs on those cache buffers
+ * <p>It is a DJL block through and through: every sub-block ({@link DecoderLayer}, {@link Attention},
+ * {@link Mlp}, {@link MoeMlp}, {@link Norm}, {@link Linear}) computes in its {@code forwardInternal}
+ * and reads its weights, DJL {@link Parameter}s named as in the checkpoint, through the
+ * {@link ParameterStore}; inference and training read the same arrays. Per-call context travels in
+ * DJL's {@code params} argument ({@link BlockParams}): the {@link ForwardContext} (KV cache, hooks)
+ * and, from here to each layer, its rotary tables and mask. {@code forward(ps, [ids], training,
+ * params)} gives {@code [logits]} (every position, or the last with {@link BlockParams#ALL_POSITIONS}
+ * false); {@code [ids, k_0, v_0, …, k_{L-1}, v_{L-1}, length]} runs on those cache buffers
  * (HuggingFace's past_key_values, DJL style) and returns {@code [lastLogits, buffers…, length]}.
+ * {@link #forward(NDArray, ForwardContext, boolean)} is the shorthand glassbox's own callers use.
  */
 public final class TransformerLM extends AbstractBlock {
 
@@ -40,6 +47,9 @@ public final class TransformerLM extends AbstractBlock {
     private final List<DecoderLayer> layers = new ArrayList<>();
     private final Norm finalNorm;
     private final Parameter lmHead;
+    // The shorthand forward's store, one per model: it caches each Parameter's array, so edit weights in place
+    // (a later setArray would not be seen by it).
+    private ParameterStore store;
 
     public TransformerLM(ModelConfig cfg, Architecture arch) {
         this.config = cfg;
@@ -59,12 +69,23 @@ public final class TransformerLM extends AbstractBlock {
 
     /**
      * Runs the model on {@code ids} [B, T] (int64), continuing after the positions already in the
-     * context's KV cache.
+     * context's KV cache: DJL's forward, for inference, with the model's own parameter store.
      *
      * @param allPositions logits for every position [B, T, V]; otherwise only the last [B, 1, V]
      * @return logits, which outlive this call (every intermediate is closed before it returns)
      */
     public NDArray forward(NDArray ids, ForwardContext ctx, boolean allPositions) {
+        return forward(parameterStore(), new NDList(ids), false, BlockParams.of(ctx, allPositions)).singletonOrThrow();
+    }
+
+    private synchronized ParameterStore parameterStore() {
+        if (store == null) {
+            store = new ParameterStore(embed.getArray().getManager(), false);
+        }
+        return store;
+    }
+
+    private NDArray logits(ParameterStore ps, NDArray ids, ForwardContext ctx, boolean allPositions, boolean training) {
         Shape shape = ids.getShape();
         if (shape.dimension() != 2) {
             throw new GlassboxException("input ids must be [batch, positions], found " + shape);
@@ -91,7 +112,7 @@ public final class TransformerLM extends AbstractBlock {
         int reachedBefore = batch == null ? past : maxPastPosition(pastMask, past) + 1;
         int reached = batch == null ? past + t : batch.maxPosition() + 1;
         if (ctx.cache() != null && past > 0 && crossesLongrope(reachedBefore, reached) && ctx.cache().cachedIds() != null) {
-            return recomputeAcrossLongrope(ids, flatIds, ctx, allPositions);
+            return recomputeAcrossLongrope(ps, ids, flatIds, ctx, allPositions, training);
         }
         if (ctx.cache() != null) {
             ctx.cache().recordIds(flatIds, t);
@@ -99,7 +120,7 @@ public final class TransformerLM extends AbstractBlock {
         }
         try (NDScope scope = new NDScope()) {
             NDManager m = ids.getManager();
-            NDArray x = ids.getNDArrayInternal().embedding(ids, embed.getArray(), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
+            NDArray x = ai.djl.nn.core.Embedding.embedding(ids, BlockParams.value(ps, embed, training), SparseFormat.DENSE).singletonOrThrow();
             if (config.embeddingScale() != 1.0) {
                 x = x.mul(Constants.of((float) config.embeddingScale(), x));
             }
@@ -107,10 +128,10 @@ public final class TransformerLM extends AbstractBlock {
             if (posEmbed != null) {
                 NDArray p;
                 if (batch == null) {
-                    p = posEmbed.getArray().get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
+                    p = BlockParams.value(ps, posEmbed, training).get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
                     p.attach(m); // a view of P: make it a temporary of this call, not of the weights
                 } else {
-                    p = batch.learned(m, posEmbed.getArray());
+                    p = batch.learned(m, BlockParams.value(ps, posEmbed, training));
                 }
                 x = x.add(ctx.hook(HookNames.POS_EMBED, p));
             }
@@ -126,7 +147,7 @@ public final class TransformerLM extends AbstractBlock {
                 NDArray mask = masks.containsKey(window) ? masks.get(window)
                         : batch == null ? causalMask(m, past, t, spec.window()) : batch.mask(m, spec.window());
                 masks.put(window, mask);
-                x = layer.forward(x, cosSin, mask, ctx);
+                x = layer.forward(ps, x, training, BlockParams.layer(ctx, cosSin, mask));
             }
             if (ctx.cache() != null) {
                 ctx.cache().advance(t);
@@ -135,8 +156,8 @@ public final class TransformerLM extends AbstractBlock {
             if (!allPositions && t > 1) {
                 x = x.get(new NDIndex(":, -1:, :"));
             }
-            NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.apply(x));
-            NDArray logits = unembed(h);
+            NDArray h = ctx.hook(HookNames.LN_FINAL, finalNorm.forward(ps, x, training));
+            NDArray logits = unembed(h, BlockParams.value(ps, lmHead == null ? embed : lmHead, training));
             if (config.finalLogitSoftcap() != null) {
                 logits = softcap(ctx.hook(HookNames.LOGITS_PRE_CAP, logits));
             }
@@ -181,9 +202,12 @@ public final class TransformerLM extends AbstractBlock {
      * projects in the weights' type and returns float32 logits (transformers' logits.float()).
      */
     public NDArray unembed(NDArray h) {
-        NDArray w = lmHead == null ? embed.getArray() : lmHead.getArray();
+        return unembed(h, unembedding());
+    }
+
+    private NDArray unembed(NDArray h, NDArray w) {
         h = Half.like(h, w);
-        NDArray logits = Half.f32(h.getNDArrayInternal().linear(h, w, null).singletonOrThrow());
+        NDArray logits = Half.f32(ai.djl.nn.core.Linear.linear(h, w, null).singletonOrThrow());
         return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
     }
 
@@ -225,7 +249,7 @@ public final class TransformerLM extends AbstractBlock {
      * cache and run the whole sequence again (now with the long factors everywhere); the logits
      * returned are those of this call's positions.
      */
-    private NDArray recomputeAcrossLongrope(NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions) {
+    private NDArray recomputeAcrossLongrope(ParameterStore ps, NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions, boolean training) {
         long[][] cached = ctx.cache().cachedIds();
         long[][] cachedMask = ctx.cache().slotMask();
         long[][] newMask = ctx.attentionMask();
@@ -249,7 +273,7 @@ public final class TransformerLM extends AbstractBlock {
         }
         ctx.cache().truncate(0);
         NDArray full = ids.getManager().create(all, new Shape(b, past + t));
-        NDArray logits = forward(full, new ForwardContext(ctx.cache(), ctx.hooks(), mask), allPositions);
+        NDArray logits = logits(ps, full, new ForwardContext(ctx.cache(), ctx.hooks(), mask), allPositions, training);
         full.close();
         if (!allPositions) {
             return logits;
@@ -332,13 +356,24 @@ public final class TransformerLM extends AbstractBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         if (inputs.size() == 1) {
-            return new NDList(forward(ids, ForwardContext.plain(), true));
+            return new NDList(logits(ps, ids, BlockParams.context(params), BlockParams.allPositions(params), training));
         }
         KvCache cache = KvCache.wrap(inputs.subNDList(1));
-        NDArray logits = forward(ids, new ForwardContext(cache, null), false);
+        NDArray logits = logits(ps, ids, new ForwardContext(cache, null), false, training);
         NDList out = new NDList(logits);
         out.addAll(cache.toList(ids.getManager()));
         return out;
+    }
+
+    /** Initialised once the checkpoint's weights are loaded (see {@link ArrayBlock}). */
+    @Override
+    public boolean isInitialized() {
+        return ArrayBlock.loaded(this);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        throw ArrayBlock.notLoaded(this);
     }
 
     @Override

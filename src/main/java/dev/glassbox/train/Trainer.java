@@ -2,13 +2,13 @@ package dev.glassbox.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -20,7 +20,6 @@ import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.Attention;
 import dev.glassbox.blocks.DecoderLayer;
-import dev.glassbox.blocks.ForwardContext;
 import dev.glassbox.blocks.Linear;
 import dev.glassbox.blocks.Mlp;
 import dev.glassbox.blocks.TransformerLM;
@@ -29,6 +28,7 @@ import dev.glassbox.checkpoint.RandomCheckpoint;
 import dev.glassbox.checkpoint.SafetensorsFile;
 import dev.glassbox.checkpoint.SafetensorsWriter;
 import dev.glassbox.checkpoint.WeightLoader;
+import dev.glassbox.djl.PyTorchInternals;
 import dev.glassbox.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -106,7 +106,7 @@ public final class Trainer implements AutoCloseable {
     private final TokenData data;
     private final ObjectNode runInfo;
     private final AdamW optimizer;
-    private final List<Linear> linears = new ArrayList<>();
+    private final ParameterStore parameters; // the forward pass reads the weights AdamW updates, through DJL's store
     private final LrSchedule schedule;
     private final long parameterCount;
     private int step;
@@ -126,6 +126,7 @@ public final class Trainer implements AutoCloseable {
         this.data = data;
         this.runInfo = runInfo;
         this.tokenizer = tokenizer;
+        this.parameters = new ParameterStore(manager, false);
         this.schedule = new LrSchedule(cfg.lr, cfg.minLr, Math.min(cfg.warmup, cfg.steps), cfg.steps);
         Set<Parameter> decays = new HashSet<>();
         for (DecoderLayer layer : model.layers()) {
@@ -133,7 +134,6 @@ public final class Trainer implements AutoCloseable {
             Mlp m = layer.mlp();
             for (Linear l : new Linear[] {a.qkv(), a.q(), a.k(), a.v(), a.o(), m.gateUp(), m.gate(), m.up(), m.down()}) {
                 if (l != null) {
-                    linears.add(l);
                     decays.add(l.weight());
                 }
             }
@@ -411,7 +411,7 @@ public final class Trainer implements AutoCloseable {
         if (until > cfg.steps || until < step) {
             throw new GlassboxException("cannot train to step " + until + " (at step " + step + " of " + cfg.steps + ")");
         }
-        JniUtils.setGradMode(false); // thread-local in libtorch; in-place updates need it off
+        PyTorchInternals.setGradMode(false); // thread-local in libtorch; in-place updates need it off
         int first = step;
         List<StepStats> stats = new ArrayList<>();
         List<Eval> evals = new ArrayList<>();
@@ -495,18 +495,17 @@ public final class Trainer implements AutoCloseable {
 
     /** One update; returns {loss, gradient norm before clipping}. */
     double[] trainStep(TokenData.Batch b, double lr) {
-        resetViews();
         try (NDScope scope = new NDScope(); NDManager sm = manager.newSubManager()) {
             NDArray x = sm.create(b.inputs(), new Shape(b.batch(), b.seqLen()));
             NDArray y = sm.create(b.targets(), new Shape(b.batch(), b.seqLen()));
             float loss;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray logits = model.forward(x, ForwardContext.plain(), true);
+                NDArray logits = model.forward(parameters, new NDList(x), true).singletonOrThrow();
                 NDArray l = Losses.crossEntropy(logits, y);
                 gc.backward(l);
                 loss = l.getFloat();
             }
-            JniUtils.setGradMode(false);
+            PyTorchInternals.setGradMode(false);
             if (!Float.isFinite(loss)) {
                 throw new GlassboxException("the loss became " + loss + " at step " + (step + 1)
                         + "; lower --lr or keep --grad-clip on");
@@ -524,11 +523,9 @@ public final class Trainer implements AutoCloseable {
             }
             optimizer.step(grads, lr);
             for (AdamW.Slot s : optimizer.slots()) {
-                JniUtils.zeroGrad((PtNDArray) s.parameter().getArray());
+                PyTorchInternals.zeroGrad(s.parameter().getArray());
             }
             return new double[] {loss, norm};
-        } finally {
-            resetViews();
         }
     }
 
@@ -539,22 +536,6 @@ public final class Trainer implements AutoCloseable {
             total = total == null ? sq : total.add(sq);
         }
         return total == null ? 0 : Math.sqrt(total.getFloat());
-    }
-
-    /**
-     * GPT-2's Linear blocks cache a transposed view of their weight. A view made while autograd
-     * is off does not pass gradients back to the weight, so views are dropped around every
-     * forward pass and made again in the mode that pass runs in.
-     */
-    private void resetViews() {
-        for (Linear l : linears) {
-            NDArray w = l.weight().getArray();
-            NDArray view = l.weightOutIn();
-            l.invalidate();
-            if (view != w) {
-                view.close();
-            }
-        }
     }
 
     /**
@@ -571,32 +552,26 @@ public final class Trainer implements AutoCloseable {
 
     /** Mean −log p(target) over every position of {@code batches}; no gradients. */
     public double meanLoss(List<TokenData.Batch> batches) {
-        JniUtils.setGradMode(false);
-        resetViews();
+        PyTorchInternals.setGradMode(false);
         double sum = 0;
         long n = 0;
-        try {
-            for (TokenData.Batch b : batches) {
-                try (NDScope scope = new NDScope(); NDManager sm = manager.newSubManager()) {
-                    NDArray x = sm.create(b.inputs(), new Shape(b.batch(), b.seqLen()));
-                    NDArray y = sm.create(b.targets(), new Shape(b.batch(), b.seqLen()));
-                    NDArray logits = model.forward(x, ForwardContext.plain(), true);
-                    sum += Losses.tokenNll(logits, y).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
-                    n += (long) b.batch() * b.seqLen();
-                }
+        for (TokenData.Batch b : batches) {
+            try (NDScope scope = new NDScope(); NDManager sm = manager.newSubManager()) {
+                NDArray x = sm.create(b.inputs(), new Shape(b.batch(), b.seqLen()));
+                NDArray y = sm.create(b.targets(), new Shape(b.batch(), b.seqLen()));
+                NDArray logits = model.forward(parameters, new NDList(x), false).singletonOrThrow();
+                sum += Losses.tokenNll(logits, y).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                n += (long) b.batch() * b.seqLen();
             }
-        } finally {
-            resetViews();
         }
         return n == 0 ? Double.NaN : sum / n;
     }
 
     /** Logits [T][V] of the in-memory model for one sequence (for checks and tests). */
     public float[][] logits(long[] ids) {
-        JniUtils.setGradMode(false);
-        resetViews();
+        PyTorchInternals.setGradMode(false);
         try (NDScope scope = new NDScope(); NDManager sm = manager.newSubManager()) {
-            NDArray logits = model.forward(sm.create(ids, new Shape(1, ids.length)), ForwardContext.plain(), true);
+            NDArray logits = model.forward(parameters, new NDList(sm.create(ids, new Shape(1, ids.length))), false).singletonOrThrow();
             float[] flat = logits.toFloatArray();
             int v = model.config().vocabSize();
             float[][] res = new float[ids.length][v];
@@ -604,8 +579,6 @@ public final class Trainer implements AutoCloseable {
                 System.arraycopy(flat, t * v, res[t], 0, v);
             }
             return res;
-        } finally {
-            resetViews();
         }
     }
 
@@ -668,7 +641,7 @@ public final class Trainer implements AutoCloseable {
         ObjectNode args = TrainConfig.json().valueToTree(cfg);
         ObjectNode run = runInfo.deepCopy();
         run.put("engine", "PyTorch " + Engine.getEngine("PyTorch").getVersion() + " (DJL " + Engine.getDjlVersion() + ")");
-        run.put("threads", JniUtils.getNumThreads());
+        run.put("threads", PyTorchInternals.numThreads());
         run.put("optimizer", "AdamW (decoupled weight decay; no decay on biases, norm weights and embeddings)");
         run.put("schedule", "linear warm-up to lr, cosine decay to min_lr at the last step");
         run.put("sampling", "every window start once per epoch, in an order shuffled by (seed, epoch)");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -61,10 +62,11 @@ class MoeMlpTest {
                 x[i] = (float) r.nextGaussian();
             }
             NDArray in = m.create(x, new Shape(B, T, D));
-            float[] plain = moe.forward(in, ForwardContext.plain()).toFloatArray();
+            ParameterStore ps = new ParameterStore(m, false);
+            float[] plain = moe.forward(ps, in, false).toFloatArray();
             float[] hooked;
             try (ActivationCache cache = new ActivationCache(m)) {
-                hooked = moe.forward(in, new ForwardContext(null, cache)).toFloatArray();
+                hooked = moe.forward(ps, in, false, BlockParams.of(new ForwardContext(null, cache), true)).toFloatArray();
                 for (int row = 0; row < B * T; row++) {
                     float[] xr = Arrays.copyOfRange(x, row * D, (row + 1) * D);
                     Routing route = route(w, type, experts, k, norm, xr);
