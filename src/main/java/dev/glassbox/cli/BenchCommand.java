@@ -22,12 +22,19 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype, load_ms, quantize.")
     boolean json;
 
+    @Option(names = "--throughput", description = "Batch throughput instead: scoring tokens/s at batch 1, 4, 16 (128-token prompts), "
+            + "generation tokens/s at batch 1 and 8.")
+    boolean throughput;
+
     @Override
     public Integer call() {
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be at least 1, found " + runs);
         }
         long t0 = System.nanoTime();
+        if (throughput) {
+            return throughput();
+        }
         try (LanguageModel model = modelOptions.load()) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             Benchmark.Result r = new Benchmark(model).run(runs);
@@ -67,6 +74,30 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.printf("decode           %.1f tokens/s (64 new tokens after 16)%n", r.decodeTokensPerS());
                 System.out.printf("peak RSS         %.0f MB%n", r.peakRssMb());
+            }
+        }
+        return 0;
+    }
+
+    /** {@code --throughput}: batch figures (see {@link dev.glassbox.bench.Throughput}). */
+    private Integer throughput() {
+        try (LanguageModel model = modelOptions.load()) {
+            dev.glassbox.bench.Throughput.Result r = new dev.glassbox.bench.Throughput(model).run(runs);
+            if (json) {
+                ObjectNode o = Json.object();
+                o.put("score_tokens_per_s_batch_1", r.score1());
+                o.put("score_tokens_per_s_batch_4", r.score4());
+                o.put("score_tokens_per_s_batch_16", r.score16());
+                o.put("generate_tokens_per_s_batch_1", r.generate1());
+                o.put("generate_tokens_per_s_batch_8", r.generate8());
+                o.put("runs", r.runs());
+                Json.print(System.out, o, false);
+            } else {
+                System.out.printf("score    batch 1  %8.1f tokens/s%n", r.score1());
+                System.out.printf("score    batch 4  %8.1f tokens/s%n", r.score4());
+                System.out.printf("score    batch 16 %8.1f tokens/s  (%.2fx batch 1)%n", r.score16(), r.score16() / r.score1());
+                System.out.printf("generate batch 1  %8.1f tokens/s%n", r.generate1());
+                System.out.printf("generate batch 8  %8.1f tokens/s  (%.2fx batch 1)%n", r.generate8(), r.generate8() / r.generate1());
             }
         }
         return 0;

@@ -44,6 +44,13 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object: input_ids, ids, text, tokens (with log-probs and alternatives).")
     boolean json;
 
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8",
+            description = "With --input FILE.jsonl: prompts generated together (default: ${DEFAULT-VALUE}); one JSON line out per input line, as --json.")
+    int batchSize;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "With --input: write the JSONL here (under a temporary name until done) instead of stdout.")
+    java.nio.file.Path outFile;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
@@ -55,6 +62,12 @@ public final class GenerateCommand implements Callable<Integer> {
             given.stopAtEos(false);
         }
         SamplingConfig settings = sampling.checked(given); // every option is checked before the model loads
+        if (input.inputFile() != null) {
+            return generateInput(settings);
+        }
+        if (outFile != null) {
+            throw new dev.glassbox.GlassboxException("--out goes with --input FILE");
+        }
         try (LanguageModel model = modelOptions.load()) {
             long[] ids = input.ids(model);
             SamplingConfig cfg = input.withChatStops(SamplingOptions.resolve(model, settings), model);
@@ -76,6 +89,31 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.println();
                 System.err.printf("[%d tokens, stop: %s, prefill %.0f ms, %.1f tokens/s]%n",
                         res.ids().length, res.stopReason(), res.prefillMs(), res.decodeTokensPerSecond());
+            }
+        }
+        return 0;
+    }
+
+    /** {@code --input FILE.jsonl}: the prompts in batches, one {@code --json} object per line, in input order. */
+    private Integer generateInput(SamplingConfig settings) {
+        if (outFile != null) {
+            OutputFile.check(outFile, "--out");
+        }
+        try (LanguageModel model = modelOptions.load()) {
+            List<BatchInput.Item> items = BatchInput.read(input.inputFile(), model, model.config().maxPositions());
+            SamplingConfig cfg = SamplingOptions.resolve(model, settings);
+            TextTokenizer tok = model.tokenizer();
+            try (JsonlOutput jsonl = JsonlOutput.open(outFile, System.out)) {
+                BatchRun.run("generate", items, batchSize, chunk -> {
+                    List<ObjectNode> lines = new ArrayList<>();
+                    long tokens = 0;
+                    for (GenerationResult res : model.generateBatch(chunk.stream().map(BatchInput.Item::ids).toList(), cfg)) {
+                        lines.add(toJson(res, tok, cfg));
+                        tokens += res.ids().length;
+                    }
+                    return new BatchRun.Done(lines, tokens);
+                }, jsonl);
+                jsonl.commit();
             }
         }
         return 0;

@@ -25,6 +25,10 @@ public final class InputOptions {
         @Option(names = "--messages", paramLabel = "FILE.json",
                 description = "A chat, rendered with the checkpoint's chat template: {\"messages\": [...], \"tools\": [...], \"extra\": {...}}.")
         Path messages;
+
+        @Option(names = "--input", paramLabel = "FILE.jsonl",
+                description = "Many inputs, one JSON object a line: {\"prompt\": \"...\"} or {\"ids\": [...]}, other fields copied to the output (score and generate).")
+        Path file;
     }
 
     @Option(names = "--chat-template", paramLabel = "NAME",
@@ -37,10 +41,17 @@ public final class InputOptions {
     @ArgGroup(exclusive = true, multiplicity = "1", heading = "Input (one of):%n")
     Either input;
 
+    /** The --input file, or null for a single input. */
+    public Path inputFile() {
+        return input.file;
+    }
+
     /** The ids to run; a clear error for an empty prompt or ids outside the vocabulary. */
     public long[] ids(LanguageModel model) {
         long[] ids;
-        if (input.messages != null) {
+        if (input.file != null) {
+            throw new GlassboxException("--input " + input.file + " is for score and generate");
+        } else if (input.messages != null) {
             rendered = ChatTemplate.load(model.dir()).render(Conversation.read(input.messages), true, chatTemplate);
             // the template wrote the special tokens (BOS included): none are added, as apply_chat_template does
             ids = model.requireTokenizer().encode(rendered, false);

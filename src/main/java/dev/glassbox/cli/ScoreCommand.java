@@ -14,7 +14,12 @@ import picocli.CommandLine.Option;
 
 /** {@code glassbox score}: how well the model predicts each token of the input. */
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = "Score a sequence: top-k next tokens at every position, log-prob of each actual next token, perplexity, last logits.")
+        description = {"Score a sequence: top-k next tokens at every position, log-prob of each actual next token, perplexity, last logits.",
+            "With --input FILE.jsonl: every line, in batches, one JSON line out per input line (the fields of --json, plus the line's own).",
+            "With --input corpus.txt|corpus.jsonl --summary: per-document perplexity and a corpus total (tokens, mean NLL, perplexity,"
+                + " bits per byte). A .txt corpus is split into documents at blank lines. Documents longer than the context are scored"
+                + " in windows of the context's length moving by --stride, each window scoring only the tokens the previous one did not"
+                + " reach, so each token is scored once (transformers' perplexity guide)."})
 public final class ScoreCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
@@ -36,8 +41,27 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--attn", description = "Add last_layer_attentions: [heads][seq][seq] probabilities of the last layer.")
     boolean attn;
 
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "With --input: sequences per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "With --input: write the JSONL here (under a temporary name until done) instead of stdout.")
+    java.nio.file.Path out;
+
+    @Option(names = "--summary", description = "With --input: per-document perplexity and a corpus total instead of per-token output.")
+    boolean summary;
+
+    @Option(names = "--stride", paramLabel = "N",
+            description = "With --summary: tokens between window starts for documents longer than the context (default: half the context).")
+    Integer stride;
+
     @Override
     public Integer call() {
+        if (input.inputFile() != null) {
+            return new ScoreInput(this).call();
+        }
+        if (summary || stride != null || out != null) {
+            throw new GlassboxException("--summary, --stride and --out go with --input FILE");
+        }
         if (oldTopK != null) {
             throw new GlassboxException("score lists the most likely tokens with --show-top K; "
                     + "--top-k is the sampling filter of generate and journey");
