@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             GenerateCommand.class,
             ScoreCommand.class,
+            CacheCommand.class,
             InitCommand.class,
             BenchCommand.class,
             ModelsCommand.class,
