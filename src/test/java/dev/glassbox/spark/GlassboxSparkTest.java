@@ -126,6 +126,24 @@ class GlassboxSparkTest {
     }
 
     @Test
+    void sparkSubmitEntryPointWritesParquet(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path input = java.nio.file.Files.writeString(tmp.resolve("docs.jsonl"),
+                "{\"id\": 0, \"prompt\": \"" + TEXTS.get(0) + "\"}\n{\"id\": 3, \"prompt\": \"" + TEXTS.get(3) + "\"}\n");
+        String out = tmp.resolve("scores").toString();
+        SparkMain.run(spark, new String[] {"score", "--model", MODEL, "--input", input.toString(), "--out", out,
+            "--batch-size", "4", "--threads", "1"});
+        List<Row> rows = spark.read().parquet(out).select("id", "perplexity").collectAsList();
+        assertEquals(2, rows.size());
+        for (Row r : rows) {
+            double expected = model.score(TEXTS.get((int) r.getLong(0))).perplexity();
+            assertEquals(expected, r.getDouble(1), 1e-4 * expected);
+        }
+        GlassboxException e = assertThrows(GlassboxException.class,
+                () -> SparkMain.run(spark, new String[] {"cache", "--model", MODEL, "--input", input.toString(), "--out", out}));
+        assertEquals("cache: missing --hooks", e.getMessage());
+    }
+
+    @Test
     void badColumnIsAClearError() {
         GlassboxException e = assertThrows(GlassboxException.class, () -> GlassboxSpark.score(docs, "body", options()));
         assertEquals("no column 'body' (columns: id, text)", e.getMessage());
