@@ -96,7 +96,8 @@ public final class GlassboxSpark {
     /** The token ids of a row's document: its text tokenized, or its ids, checked against the model. */
     static long[] ids(Row row, int col, LanguageModel model) {
         if (row.isNullAt(col)) {
-            throw new GlassboxException("a document is null (row " + row + ")");
+            String name = row.schema() == null ? "#" + col : "'" + row.schema().fieldNames()[col] + "'";
+            throw new GlassboxException("a document is null: column " + name + " in row " + row);
         }
         Object v = row.get(col);
         long[] ids;

@@ -32,7 +32,7 @@ public final class SparkMain {
 
     private SparkMain() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         try {
             SparkSession spark = SparkSession.builder().appName("glassbox " + (args.length > 0 ? args[0] : "")).getOrCreate();
             try {
@@ -40,7 +40,7 @@ public final class SparkMain {
             } finally {
                 spark.stop();
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Spark's SparkException is checked, thrown through Scala
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof GlassboxException) {
                     System.err.println("glassbox: error: " + t.getMessage().replace('\n', ' '));
