@@ -17,6 +17,9 @@ import dev.glassbox.hooks.ActivationCache;
 import dev.glassbox.tokenizer.TextTokenizer;
 import java.util.function.Predicate;
 import dev.glassbox.blocks.KvCache;
+import dev.glassbox.blocks.PaddedBatch;
+import dev.glassbox.hooks.BatchCache;
+import dev.glassbox.generate.BatchGenerator;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.Checkpoint;
 import dev.glassbox.checkpoint.WeightLoader;
@@ -308,6 +311,79 @@ public final class LanguageModel implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    // ---- batches: many sequences as one left-padded batch (see PaddedBatch) ----
+
+    /**
+     * Runs a left-padded batch with {@code hooks} (null for none) and returns logits [B, T, V] in
+     * {@code m}, pad slots included (row r's real positions are its last {@code lengths[r]}).
+     */
+    public NDArray forward(NDManager m, PaddedBatch batch, Hooks hooks) {
+        NDArray x = batch.idsArray(m);
+        return block.forward(x, batch.context(null, hooks), true);
+    }
+
+    /** The logits of each sequence's last token [B][V], the sequences run as one padded batch. */
+    public float[][] lastLogits(List<long[]> sequences) {
+        PaddedBatch batch = PaddedBatch.leftPad(sequences);
+        try (NDManager m = manager.newSubManager()) {
+            NDArray logits = block.forward(batch.idsArray(m), batch.context(null, null), false);
+            float[] flat = logits.toFloatArray();
+            int v = config.vocabSize();
+            float[][] out = new float[batch.size()][];
+            for (int r = 0; r < out.length; r++) {
+                out[r] = java.util.Arrays.copyOfRange(flat, r * v, (r + 1) * v);
+            }
+            return out;
+        }
+    }
+
+    /** {@link #score(long[])} for many sequences, run as one padded batch; results in order. */
+    public List<Scoring.Result> scoreBatch(List<long[]> sequences) {
+        return Scoring.scoreBatch(this, sequences, 5, false, false);
+    }
+
+    /** {@link #score(String)} for many texts, run as one padded batch; results in order. */
+    public List<Scoring.Result> scoreTexts(List<String> texts) {
+        return scoreBatch(texts.stream().map(this::toTokens).toList());
+    }
+
+    /**
+     * {@link #runWithCache(long[], String...)} for a padded batch: the cache keeps the padded
+     * tensors, and {@link BatchCache#row} gives each sequence's real positions. The caller closes it.
+     */
+    public BatchCache runWithCacheBatch(List<long[]> sequences, String... names) {
+        PaddedBatch batch = PaddedBatch.leftPad(sequences);
+        java.util.Set<String> wanted = java.util.Set.of(names);
+        ActivationCache cache = new ActivationCache(manager, names.length == 0 ? name -> true : wanted::contains);
+        try (NDManager m = manager.newSubManager()) {
+            forward(m, batch, cache);
+        } catch (RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+        return new BatchCache(cache, batch);
+    }
+
+    /**
+     * Continues every prompt as one batch ({@link BatchGenerator}): each row's tokens are those
+     * it would get alone; a row that finishes leaves the batch.
+     *
+     * @param settings as for {@link #generate(long[], SamplingConfig)}, for every row
+     */
+    public List<GenerationResult> generateBatch(List<long[]> prompts, SamplingConfig settings) {
+        return generateBatch(prompts, settings, null);
+    }
+
+    /** {@link #generateBatch(List, SamplingConfig)}; {@code onToken} (may be null) sees each row's tokens. */
+    public List<GenerationResult> generateBatch(List<long[]> prompts, SamplingConfig settings, BatchGenerator.RowListener onToken) {
+        return new BatchGenerator(this).generate(prompts, settings, onToken);
+    }
+
+    /** {@link #generateBatch(List, SamplingConfig)} for text prompts (through the tokenizer). */
+    public List<GenerationResult> generateTexts(List<String> prompts, SamplingConfig settings) {
+        return generateBatch(prompts.stream().map(this::toTokens).toList(), settings);
     }
 
     // ---- generation: one path, a DJL Predictor over TextGenerationTranslator over Generator ----

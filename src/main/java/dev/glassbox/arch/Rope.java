@@ -292,6 +292,32 @@ public record Rope(
         return new float[][] {cos, sin};
     }
 
+    /**
+     * cos and sin tables at arbitrary {@code positions} (a padded batch's position ids), each laid
+     * out [positions.length, rotaryDim] as {@link #cosSin}; {@code seqLen} is the length the call
+     * reaches (max position id + 1, as transformers decides dynamic and longrope per call).
+     */
+    public float[][] cosSinAt(int[] positions, int seqLen) {
+        float[] inv = inverseFrequencies(seqLen);
+        int half = inv.length;
+        float af = (float) attentionFactor;
+        float[] cos = new float[positions.length * rotaryDim];
+        float[] sin = new float[positions.length * rotaryDim];
+        for (int p = 0; p < positions.length; p++) {
+            float pos = positions[p];
+            for (int i = 0; i < half; i++) {
+                float angle = pos * inv[i];
+                float c = (float) Math.cos(angle) * af;
+                float s = (float) Math.sin(angle) * af;
+                cos[p * rotaryDim + i] = c;
+                cos[p * rotaryDim + i + half] = c;
+                sin[p * rotaryDim + i] = s;
+                sin[p * rotaryDim + i + half] = s;
+            }
+        }
+        return new float[][] {cos, sin};
+    }
+
     /** Checks that {@code rotaryDim} is even and fits a head of {@code headDim}. */
     static void checkDim(int rotaryDim, int headDim, String file) {
         if (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0) {

@@ -12,6 +12,10 @@ import ai.djl.ndarray.types.Shape;
  * Keys and values of every layer for the positions seen so far, so that a new token costs one
  * position instead of the whole prefix. Buffers are preallocated [B, K, capacity, d] and written
  * in place; they double when full. The cache owns its NDManager: close it to free the memory.
+ *
+ * <p>For a padded batch the cache also remembers which slots hold pads ({@link #slotMask}), so
+ * that later decode steps keep masking them and number positions from each row's real tokens;
+ * {@link #selectRows} keeps only some rows (a batched generation drops the rows that finished).
  */
 public final class KvCache implements AutoCloseable {
 
@@ -19,7 +23,7 @@ public final class KvCache implements AutoCloseable {
     private final boolean ownsManager;
     private final NDArray[] keys;
     private final NDArray[] values;
-    private final int batch;
+    private int batch;
     private final int kvHeads;
     private final int headDim;
     private final int maxCapacity;
@@ -27,6 +31,8 @@ public final class KvCache implements AutoCloseable {
     private int length;
     /** The token ids of the cached positions, [B][capacity]; null for wrapped DJL buffers. */
     private long[][] tokenIds;
+    /** 1 for a real slot and 0 for a pad, [B][capacity]; null while every slot is real. */
+    private long[][] slotMask;
 
     /**
      * @param parent the manager the cache's own manager hangs from
@@ -149,6 +155,97 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
+     * Records the attention mask of the {@code t} positions about to be appended ([B][t], 1 real,
+     * 0 pad); null when they are all real.
+     */
+    public void recordMask(long[][] mask, int t) {
+        if (mask == null && slotMask == null) {
+            return;
+        }
+        if (slotMask == null) {
+            slotMask = new long[batch][];
+            for (int r = 0; r < batch; r++) {
+                slotMask[r] = new long[length + t];
+                java.util.Arrays.fill(slotMask[r], 1L);
+            }
+        }
+        for (int r = 0; r < batch; r++) {
+            if (slotMask[r].length < length + t) {
+                slotMask[r] = java.util.Arrays.copyOf(slotMask[r], Math.max(length + t, 2 * slotMask[r].length));
+            }
+            if (mask == null) {
+                java.util.Arrays.fill(slotMask[r], length, length + t, 1L);
+            } else {
+                System.arraycopy(mask[r], 0, slotMask[r], length, t);
+            }
+        }
+    }
+
+    /** The mask of the cached slots, [B][length] (1 real, 0 pad), or null when every slot is real. */
+    public long[][] slotMask() {
+        if (slotMask == null) {
+            return null;
+        }
+        long[][] out = new long[batch][];
+        for (int r = 0; r < batch; r++) {
+            out[r] = java.util.Arrays.copyOf(slotMask[r], length);
+        }
+        return out;
+    }
+
+    /** Rows in the cache. */
+    public int batch() {
+        return batch;
+    }
+
+    /**
+     * Keeps only {@code rows} (indices into the current batch, in the order given): the keys,
+     * values, ids and slot mask of the other rows are freed, so later steps cost only the rows kept.
+     */
+    public void selectRows(int[] rows) {
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("keep at least one row of the cache");
+        }
+        long[] idx = new long[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= batch) {
+                throw new IllegalArgumentException("row " + rows[i] + " is outside the cache's " + batch + " rows");
+            }
+            idx[i] = rows[i];
+        }
+        try (NDArray index = manager.create(idx)) {
+            for (int l = 0; l < keys.length; l++) {
+                if (keys[l] != null) {
+                    keys[l] = pick(keys[l], index);
+                    values[l] = pick(values[l], index);
+                }
+            }
+        }
+        if (tokenIds != null) {
+            tokenIds = pickRows(tokenIds, rows);
+        }
+        if (slotMask != null) {
+            slotMask = pickRows(slotMask, rows);
+        }
+        batch = rows.length;
+    }
+
+    private static NDArray pick(NDArray buffer, NDArray index) {
+        NDArray kept = buffer.get(index);
+        NDScope.unregister(kept);
+        buffer.close();
+        return kept;
+    }
+
+    private static long[][] pickRows(long[][] a, int[] rows) {
+        long[][] out = new long[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = a[rows[i]];
+        }
+        return out;
+    }
+
+    /**
      * Tells a wrapped cache (batch 1) the ids of the positions it already holds, so that from now on
      * it knows them as an owned cache does (a longrope model recomputes them when it must).
      */
@@ -177,6 +274,9 @@ public final class KvCache implements AutoCloseable {
             throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + newLength);
         }
         length = newLength;
+        if (newLength == 0) {
+            slotMask = null;
+        }
     }
 
     private NDArray allocate(DataType type) {

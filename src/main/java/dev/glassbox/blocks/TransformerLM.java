@@ -69,6 +69,7 @@ public final class TransformerLM extends AbstractBlock {
         if (shape.dimension() != 2) {
             throw new GlassboxException("input ids must be [batch, positions], found " + shape);
         }
+        int b = (int) shape.get(0);
         int t = (int) shape.get(1);
         if (t == 0) {
             throw new GlassboxException("the input has no tokens");
@@ -79,11 +80,22 @@ public final class TransformerLM extends AbstractBlock {
                     (past + t) + " positions exceed the model's context of " + config.maxPositions() + " tokens");
         }
         long[] flatIds = checkIds(ids);
-        if (ctx.cache() != null && past > 0 && crossesLongrope(past, t) && ctx.cache().cachedIds() != null) {
+        long[][] newMask = ctx.attentionMask();
+        if (newMask != null && (newMask.length != b || newMask[0].length != t)) {
+            throw new GlassboxException("the attention mask is [" + newMask.length + ", " + newMask[0].length
+                    + "] but the ids are [" + b + ", " + t + "]");
+        }
+        long[][] pastMask = ctx.cache() == null ? null : ctx.cache().slotMask();
+        // A padded batch: per-row position ids and masks; otherwise positions past..past+t for every row.
+        BatchPositions batch = newMask == null && pastMask == null ? null : new BatchPositions(b, past, t, pastMask, newMask);
+        int reachedBefore = batch == null ? past : maxPastPosition(pastMask, past) + 1;
+        int reached = batch == null ? past + t : batch.maxPosition() + 1;
+        if (ctx.cache() != null && past > 0 && crossesLongrope(reachedBefore, reached) && ctx.cache().cachedIds() != null) {
             return recomputeAcrossLongrope(ids, flatIds, ctx, allPositions);
         }
         if (ctx.cache() != null) {
             ctx.cache().recordIds(flatIds, t);
+            ctx.cache().recordMask(batch == null ? null : batch.newSlots(), t);
         }
         try (NDScope scope = new NDScope()) {
             NDManager m = ids.getManager();
@@ -93,8 +105,13 @@ public final class TransformerLM extends AbstractBlock {
             }
             x = ctx.hook(HookNames.EMBED, x);
             if (posEmbed != null) {
-                NDArray p = posEmbed.getArray().get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
-                p.attach(m); // a view of P: make it a temporary of this call, not of the weights
+                NDArray p;
+                if (batch == null) {
+                    p = posEmbed.getArray().get(new NDIndex("{}:{}", past, past + t)).expandDims(0);
+                    p.attach(m); // a view of P: make it a temporary of this call, not of the weights
+                } else {
+                    p = batch.learned(m, posEmbed.getArray());
+                }
                 x = x.add(ctx.hook(HookNames.POS_EMBED, p));
             }
             // One rotary table per distinct rope (Gemma 3: local and global) and one mask per window.
@@ -103,15 +120,18 @@ public final class TransformerLM extends AbstractBlock {
             DataType streamType = x.getDataType();
             for (DecoderLayer layer : layers) {
                 ModelConfig.LayerSpec spec = config.layer(layer.index());
-                NDArray[] cosSin = spec.rope() == null ? null : tables.computeIfAbsent(spec.rope(), r -> rotaryTables(m, r, past, t, streamType));
+                NDArray[] cosSin = spec.rope() == null ? null : tables.computeIfAbsent(spec.rope(),
+                        r -> batch == null ? rotaryTables(m, r, past, t, streamType) : batch.rotary(m, r, streamType));
                 int window = spec.window() == null ? 0 : spec.window();
-                NDArray mask = masks.containsKey(window) ? masks.get(window) : causalMask(m, past, t, spec.window());
+                NDArray mask = masks.containsKey(window) ? masks.get(window)
+                        : batch == null ? causalMask(m, past, t, spec.window()) : batch.mask(m, spec.window());
                 masks.put(window, mask);
                 x = layer.forward(x, cosSin, mask, ctx);
             }
             if (ctx.cache() != null) {
                 ctx.cache().advance(t);
             }
+            // With left padding every row's last token is in the last slot.
             if (!allPositions && t > 1) {
                 x = x.get(new NDIndex(":, -1:, :"));
             }
@@ -124,6 +144,22 @@ public final class TransformerLM extends AbstractBlock {
             NDScope.unregister(logits);
             return logits;
         }
+    }
+
+    /** The highest position id among the cached slots (−1 when there are none). */
+    private static int maxPastPosition(long[][] pastMask, int past) {
+        if (pastMask == null) {
+            return past - 1;
+        }
+        int max = -1;
+        for (long[] row : pastMask) {
+            int real = 0;
+            for (long v : row) {
+                real += (int) v;
+            }
+            max = Math.max(max, real - 1);
+        }
+        return max;
     }
 
     /**
@@ -168,13 +204,16 @@ public final class TransformerLM extends AbstractBlock {
 
     /**
      * True when this call takes a longrope model from at most original_max_position_embeddings
-     * cached positions past it: the cached keys were rotated with the short factors, the call's
-     * with the long ones.
+     * positions past it: the cached keys were rotated with the short factors, the call's with the
+     * long ones. {@code before} and {@code after} are the lengths reached (max position id + 1) before
+     * and with this call; in a padded batch the longest row decides, for the whole batch, as
+     * transformers picks the factors from the batch's max position id (and its Phi-3 generation
+     * drops the cache when the padded batch crosses).
      */
-    private boolean crossesLongrope(int past, int t) {
+    private boolean crossesLongrope(int before, int after) {
         for (int l = 0; l < config.numLayers(); l++) {
             Rope r = config.layer(l).rope();
-            if (r != null && r.scaling().equals("longrope") && past <= r.originalMaxPositions() && past + t > r.originalMaxPositions()) {
+            if (r != null && r.scaling().equals("longrope") && before <= r.originalMaxPositions() && after > r.originalMaxPositions()) {
                 return true;
             }
         }
@@ -188,17 +227,29 @@ public final class TransformerLM extends AbstractBlock {
      */
     private NDArray recomputeAcrossLongrope(NDArray ids, long[] flatIds, ForwardContext ctx, boolean allPositions) {
         long[][] cached = ctx.cache().cachedIds();
+        long[][] cachedMask = ctx.cache().slotMask();
+        long[][] newMask = ctx.attentionMask();
         int b = cached.length;
         int past = cached[0].length;
         int t = flatIds.length / b;
         long[] all = new long[b * (past + t)];
+        long[][] mask = cachedMask == null && newMask == null ? null : new long[b][past + t];
         for (int r = 0; r < b; r++) {
             System.arraycopy(cached[r], 0, all, r * (past + t), past);
             System.arraycopy(flatIds, r * t, all, r * (past + t) + past, t);
+            if (mask != null) {
+                java.util.Arrays.fill(mask[r], 1L);
+                if (cachedMask != null) {
+                    System.arraycopy(cachedMask[r], 0, mask[r], 0, past);
+                }
+                if (newMask != null) {
+                    System.arraycopy(newMask[r], 0, mask[r], past, t);
+                }
+            }
         }
         ctx.cache().truncate(0);
         NDArray full = ids.getManager().create(all, new Shape(b, past + t));
-        NDArray logits = forward(full, ctx, allPositions);
+        NDArray logits = forward(full, new ForwardContext(ctx.cache(), ctx.hooks(), mask), allPositions);
         full.close();
         if (!allPositions) {
             return logits;

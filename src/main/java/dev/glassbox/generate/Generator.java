@@ -10,11 +10,7 @@ import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.ForwardContext;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.blocks.TransformerLM;
-import dev.glassbox.tokenizer.StreamingDecoder;
 import dev.glassbox.tokenizer.TextTokenizer;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -35,8 +31,6 @@ import java.util.function.Consumer;
  * {@code context_full}.
  */
 public final class Generator {
-
-    private static final long[] NO_IDS = new long[0];
 
     private final TransformerLM block;
     private final TextTokenizer tokenizer;
@@ -122,64 +116,18 @@ public final class Generator {
             Consumer<GeneratedToken> onToken, double prefillMs) {
         KvCache cache = ctx.cache();
         int context = block.config().maxPositions();
-        TextTokenizer tok = tokenizer;
-        // Special tokens (BOS, EOS) are left out of the text, as transformers' pipelines do; ids keep them.
-        StreamingDecoder stream = tok == null ? null : new StreamingDecoder(tok, promptIds, true);
-        StopChecker stops = new StopChecker(cfg.stopStrings());
-        Sampler sampler = new Sampler(cfg);
-        int maxNew = cfg.maxNewTokensFor(promptIds.length);
-        // Sized by what can happen: the context ends a generation however large max_new_tokens is.
-        long[] seq = Arrays.copyOf(promptIds, promptIds.length + (int) Math.min(maxNew, Math.max(0L, (long) context - cache.length()) + 1));
-        int len = promptIds.length;
-        List<GeneratedToken> tokens = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        int released = 0; // characters of text handed to the stream so far
-        String stopReason = "max_new_tokens";
+        RowDecoder row = new RowDecoder(promptIds, cfg, tokenizer, context - cache.length());
         long decodeStart = System.nanoTime();
-        for (int step = 0; step < maxNew; step++) {
-            // The context ids matter only to the repetition penalty; copying them every step would
-            // make each step's garbage grow with the sequence.
-            Choice c = sampler.choose(logits, cfg.repetitionPenalty() == 1.0 ? NO_IDS : Arrays.copyOf(seq, len));
-            long id = c.tokenId();
-            seq[len++] = id;
-            text.append(stream == null ? "" : stream.push(id));
-            boolean eos = cfg.stopAtEos() && cfg.isEos(id);
-            boolean last = eos || step == maxNew - 1 || cache.length() >= context;
-            var hit = stops.isEmpty() ? java.util.Optional.<StopChecker.Stop>empty() : stops.find(text.toString());
-            if (hit.isPresent()) {
-                text.setLength(hit.get().index());
-            }
-            // Hold back text that might be the start of a stop string until it is decided.
-            int safe = hit.isPresent() || last ? text.length() : Math.max(released, stops.safeLength(text.toString()));
-            String piece = text.substring(released, safe);
-            released = safe;
-            String tokenText = tok == null || !tok.hasToken(id) ? null : tok.tokenText(id);
-            GeneratedToken g = new GeneratedToken(
-                    step, id, tokenText, piece, c.logprob(), c.processedProb(), c.alternatives(), c.keptCount());
-            tokens.add(g);
+        while (!row.finished()) {
+            GeneratedToken g = row.choose(logits, cache.length() >= context);
             if (onToken != null) {
                 onToken.accept(g);
             }
-            if (hit.isPresent()) {
-                stopReason = "stop_string";
-                break;
+            if (!row.finished()) {
+                logits = step(m, new long[] {row.lastId()}, ctx);
             }
-            if (eos) {
-                stopReason = "eos";
-                break;
-            }
-            if (step == maxNew - 1) {
-                break;
-            }
-            if (cache.length() >= context) {
-                stopReason = "context_full";
-                break;
-            }
-            logits = step(m, new long[] {id}, ctx);
         }
-        double decodeMs = (System.nanoTime() - decodeStart) / 1e6;
-        long[] newIds = Arrays.copyOfRange(seq, promptIds.length, len);
-        return new GenerationResult(promptIds.clone(), newIds, text.toString(), tokens, stopReason, prefillMs, decodeMs);
+        return row.result(prefillMs, (System.nanoTime() - decodeStart) / 1e6);
     }
 
     /** One forward call on the cache; returns the last position's logits and frees the rest. */
