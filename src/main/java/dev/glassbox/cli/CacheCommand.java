@@ -44,6 +44,10 @@ public final class CacheCommand implements Callable<Integer> {
             description = "Folder to create (or an empty one); written under DIR.partial and renamed when complete.")
     Path out;
 
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8",
+            description = "Documents per forward pass, left-padded; the export holds only real positions (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
     @Option(names = "--shard-size", paramLabel = "MiB", defaultValue = "256",
             description = "Activation bytes per shard, in MiB (default: ${DEFAULT-VALUE}); a document never spans two shards.")
     double shardMiB;
@@ -53,6 +57,9 @@ public final class CacheCommand implements Callable<Integer> {
         ActivationExport.Positions where = ActivationExport.Positions.parse(positions);
         if (!(shardMiB > 0)) {
             throw new GlassboxException("--shard-size must be positive, found " + shardMiB);
+        }
+        if (batchSize < 1) {
+            throw new GlassboxException("--batch-size must be at least 1, found " + batchSize);
         }
         long shardBytes = Math.max(1, (long) (shardMiB * (1 << 20)));
         if (!Files.isRegularFile(input)) {
@@ -66,7 +73,7 @@ public final class CacheCommand implements Callable<Integer> {
             createFolder(tmp);
             try (CorpusReader corpus = CorpusReader.open(input, model.tokenizer(), model.config().vocabSize(), model.config().maxPositions());
                     Progress bar = modelOptions.quiet ? Progress.NONE : Progress.start(Progress.Spec.of("cache", total))) {
-                s = ActivationExport.run(model, corpus, shapes, where, tmp, shardBytes, bar);
+                s = ActivationExport.run(model, corpus, shapes, where, tmp, shardBytes, batchSize, bar);
             } catch (RuntimeException e) {
                 deleteTree(tmp);
                 throw e;

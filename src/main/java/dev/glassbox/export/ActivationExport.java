@@ -6,6 +6,7 @@ import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.Progress;
 import dev.glassbox.hooks.ActivationCache;
+import dev.glassbox.hooks.BatchCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -130,6 +131,28 @@ public final class ActivationExport {
         return out;
     }
 
+    /**
+     * Runs the documents as one left-padded batch and returns each one's rows (its real positions
+     * only: padding never reaches the export); the batch's native memory is freed before returning.
+     */
+    public static List<Map<String, float[]>> rows(LanguageModel model, List<long[]> docs, Map<String, long[]> shapes,
+            Positions positions) {
+        List<Map<String, float[]>> out = new ArrayList<>(docs.size());
+        try (BatchCache cache = model.runWithCacheBatch(docs, shapes.keySet().toArray(String[]::new))) {
+            for (int r = 0; r < docs.size(); r++) {
+                int tokens = docs.get(r).length;
+                Map<String, float[]> row = new LinkedHashMap<>();
+                for (String h : shapes.keySet()) {
+                    float[] all = cache.rowFloats(h, r); // [T_r, ...]
+                    int width = all.length / tokens;
+                    row.put(h, positions == Positions.LAST ? Arrays.copyOfRange(all, (tokens - 1) * width, tokens * width) : all);
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
     /** Runs one document and returns its rows; the cache's native memory is freed before returning. */
     public static Map<String, float[]> rows(LanguageModel model, long[] ids, Map<String, long[]> shapes, Positions positions) {
         try (ActivationCache cache = model.runWithCache(ids, shapes.keySet()::contains)) {
@@ -138,11 +161,11 @@ public final class ActivationExport {
     }
 
     /**
-     * Exports every document of {@code corpus} into {@code dir} (existing and empty), with a bar
-     * on {@code progress} counting documents.
+     * Exports every document of {@code corpus} into {@code dir} (existing and empty), {@code batchSize}
+     * documents per forward pass, with a bar on {@code progress} counting documents.
      */
     public static Summary run(LanguageModel model, CorpusReader corpus, Map<String, long[]> shapes, Positions positions,
-            Path dir, long shardBytes, Progress progress) {
+            Path dir, long shardBytes, int batchSize, Progress progress) {
         ObjectNode info = JsonNodeFactory.instance.objectNode();
         info.put("model", model.dir().toAbsolutePath().toString());
         info.put("positions", positions.toString());
@@ -151,10 +174,17 @@ public final class ActivationExport {
         long start = System.nanoTime();
         try (ActivationShardWriter writer = new ActivationShardWriter(dir, shapes, info, shardBytes)) {
             while (corpus.hasNext()) {
-                CorpusReader.Document d = corpus.next();
-                writer.add(d, positions.of(d.ids().length), rows(model, d.ids(), shapes, positions));
-                docs++;
-                tokens += d.ids().length;
+                List<CorpusReader.Document> batch = new ArrayList<>(batchSize);
+                while (batch.size() < batchSize && corpus.hasNext()) {
+                    batch.add(corpus.next());
+                }
+                List<Map<String, float[]>> values = rows(model, batch.stream().map(CorpusReader.Document::ids).toList(), shapes, positions);
+                for (int i = 0; i < batch.size(); i++) {
+                    CorpusReader.Document d = batch.get(i);
+                    writer.add(d, positions.of(d.ids().length), values.get(i));
+                    docs++;
+                    tokens += d.ids().length;
+                }
                 progress.stepTo(docs);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 progress.extraMessage(String.format("%.0f tokens/s", tokens / Math.max(seconds, 1e-9)));

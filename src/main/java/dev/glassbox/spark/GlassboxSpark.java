@@ -137,14 +137,16 @@ public final class GlassboxSpark {
             LanguageModel model = ModelHolder.get(options);
             return new Batches<Row, Row>(rows, options.batchSize(), batch -> {
                 List<Row> out = new ArrayList<>(batch.size());
-                for (Row r : batch) {
-                    long[] ids = ids(r, col, model);
-                    Scoring.Result s;
-                    synchronized (ModelHolder.lock(model)) {
-                        s = Scoring.score(model, ids, 1, false, false);
-                    }
+                List<long[]> ids = batch.stream().map(r -> ids(r, col, model)).toList();
+                List<Scoring.Result> scores;
+                synchronized (ModelHolder.lock(model)) {
+                    scores = Scoring.scoreBatch(model, ids, 1, false, false);
+                }
+                for (int i = 0; i < batch.size(); i++) {
+                    Row r = batch.get(i);
+                    Scoring.Result s = scores.get(i);
                     Object[] values = Arrays.copyOf(toArray(r), r.size() + 5);
-                    values[r.size()] = ids;
+                    values[r.size()] = ids.get(i);
                     values[r.size() + 1] = s.nextTokenLogprobs();
                     values[r.size() + 2] = s.sumLogprob();
                     values[r.size() + 3] = s.meanNll();
@@ -179,13 +181,13 @@ public final class GlassboxSpark {
             }
             return new Batches<Row, Row>(rows, options.batchSize(), batch -> {
                 List<Row> out = new ArrayList<>();
-                for (Row r : batch) {
-                    long[] ids = ids(r, col, model);
-                    Map<String, float[]> values;
-                    synchronized (ModelHolder.lock(model)) {
-                        values = ActivationExport.rows(model, ids, shapes, positions);
-                    }
-                    addRows(out, r, positions.of(ids.length), values);
+                List<long[]> ids = batch.stream().map(r -> ids(r, col, model)).toList();
+                List<Map<String, float[]>> values;
+                synchronized (ModelHolder.lock(model)) {
+                    values = ActivationExport.rows(model, ids, shapes, positions);
+                }
+                for (int i = 0; i < batch.size(); i++) {
+                    addRows(out, batch.get(i), positions.of(ids.get(i).length), values.get(i));
                 }
                 return out;
             });

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code glassbox cache}: what it exports, read back through {@link ActivationShards}, equals
- * {@link LanguageModel#runWithCache} run on each document alone, for every position and for the
- * last, across shard boundaries; bad input is one error line.
+ * {@link LanguageModel#runWithCache} run on each document alone (the export runs left-padded
+ * batches of three), for every position and for the last, across shard boundaries; bad input is
+ * one error line.
  */
 class CacheCommandTest {
 
@@ -68,9 +69,10 @@ class CacheCommandTest {
     }
 
     CliRun cache(Path input, Path out, String positions, String hooks) {
+        // three documents of mixed lengths per left-padded forward pass;
         // 0.01 MiB holds 13 rows of these hooks (64 + 64 + 64 floats): the corpus spans several shards
         return CliRun.of("cache", "--model", MODEL.toString(), "--input", input.toString(), "--hooks", hooks,
-                "--positions", positions, "--out", out.toString(), "--shard-size", "0.01", "--quiet");
+                "--positions", positions, "--out", out.toString(), "--shard-size", "0.01", "--batch-size", "3", "--quiet");
     }
 
     @Test
@@ -97,7 +99,7 @@ class CacheCommandTest {
                     float[][] got = ex.document(d, h);
                     int width = expected.length / ids.length;
                     for (int t = 0; t < ids.length; t++) {
-                        assertArrayEquals(Arrays.copyOfRange(expected, t * width, (t + 1) * width), got[t], 1e-6f,
+                        assertArrayEquals(Arrays.copyOfRange(expected, t * width, (t + 1) * width), got[t], 1e-5f,
                                 "doc " + d + " " + h + " position " + t);
                     }
                 }
@@ -137,7 +139,7 @@ class CacheCommandTest {
                     int width = all.length / ids.length;
                     float[][] got = ex.document(d, h);
                     assertEquals(1, got.length);
-                    assertArrayEquals(Arrays.copyOfRange(all, all.length - width, all.length), got[0], 1e-6f, "doc " + d + " " + h);
+                    assertArrayEquals(Arrays.copyOfRange(all, all.length - width, all.length), got[0], 1e-5f, "doc " + d + " " + h);
                 }
             }
         }
