@@ -21,6 +21,7 @@ public final class Main implements Runnable {
     static final Class<?>[] COMMANDS = {
             GenerateCommand.class,
             ScoreCommand.class,
+            CacheCommand.class,
             InitCommand.class,
             BenchCommand.class,
             ModelsCommand.class,
