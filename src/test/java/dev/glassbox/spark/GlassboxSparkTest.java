@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
 import dev.glassbox.Reference;
+import dev.glassbox.cli.CliRun;
 import dev.glassbox.export.ActivationExport;
 import dev.glassbox.hooks.ActivationCache;
 import dev.glassbox.inspect.Scoring;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,8 +28,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * glassbox on Spark in local mode (two task threads, two partitions): scores and activations equal
- * what the model computes for each document alone, and the executor JVM loads the model once.
+ * glassbox on Spark in local mode (two task threads, two partitions): scores equal {@code score --input}'s
+ * and each document's own, activations equal {@code runWithCache} per document, and the executor JVM
+ * loads the model once.
  */
 class GlassboxSparkTest {
 
@@ -70,20 +74,56 @@ class GlassboxSparkTest {
         return SparkOptions.of(MODEL).withBatchSize(2).withThreads(1);
     }
 
+    /**
+     * Spark's scores equal {@code score --input FILE.jsonl}'s (issue 14.5) for the same documents, run
+     * in-process through the CLI, and both equal {@code model.score} of each document alone.
+     */
     @Test
-    void scoresEqualScoringEachDocument() {
+    void scoresEqualScoreInput(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < TEXTS.size(); i++) {
+            lines.add(json.createObjectNode().put("id", i).put("prompt", TEXTS.get(i)).toString());
+        }
+        java.nio.file.Path input = java.nio.file.Files.write(tmp.resolve("docs.jsonl"), lines);
+        CliRun cli = CliRun.of("score", "--model", MODEL, "--input", input.toString(), "--batch-size", "4");
+        assertEquals(0, cli.code(), cli.err());
+        List<JsonNode> byId = new ArrayList<>();
+        for (String l : cli.out().split("\n")) {
+            if (!l.isBlank()) {
+                byId.add(json.readTree(l));
+            }
+        }
+        assertEquals(TEXTS.size(), byId.size());
+
         List<Row> out = GlassboxSpark.score(docs, "text", options()).collectAsList();
         assertEquals(TEXTS.size(), out.size());
         for (Row r : out) {
             int id = (int) r.getLong(0);
-            Scoring.Result expected = model.score(TEXTS.get(id));
+            JsonNode cliLine = byId.get(id);
+            assertEquals(id, cliLine.get("id").asInt(), "score --input keeps input order");
             assertEquals(TEXTS.get(id), r.getString(1));
-            assertArrayEquals(expected.inputIds(), r.getList(2).stream().mapToLong(x -> (Long) x).toArray());
+            long[] sparkIds = r.getList(2).stream().mapToLong(x -> (Long) x).toArray();
+            long[] cliIds = new long[cliLine.get("input_ids").size()];
+            for (int k = 0; k < cliIds.length; k++) {
+                cliIds[k] = cliLine.get("input_ids").get(k).asLong();
+            }
+            assertArrayEquals(cliIds, sparkIds, "document " + id);
             double[] lps = r.getList(3).stream().mapToDouble(x -> (Double) x).toArray();
-            assertArrayEquals(expected.nextTokenLogprobs(), lps, 1e-5, "document " + id);
-            assertEquals(expected.sumLogprob(), r.getDouble(4), 1e-4);
-            assertEquals(expected.meanNll(), r.getDouble(5), 1e-5);
-            assertEquals(expected.perplexity(), r.getDouble(6), 1e-4 * expected.perplexity());
+            JsonNode cliLps = cliLine.get("next_token_logprobs");
+            assertEquals(cliLps.size(), lps.length, "document " + id);
+            for (int k = 0; k < lps.length; k++) {
+                assertEquals(cliLps.get(k).asDouble(), lps[k], 1e-4, "document " + id + " token " + k);
+            }
+            assertEquals(cliLine.get("sum_logprob").asDouble(), r.getDouble(4), 1e-4, "document " + id);
+            assertEquals(cliLine.get("mean_nll").asDouble(), r.getDouble(5), 1e-4, "document " + id);
+            double ppl = cliLine.get("perplexity").asDouble();
+            assertEquals(ppl, r.getDouble(6), 1e-4 * ppl, "document " + id);
+
+            Scoring.Result alone = model.score(TEXTS.get(id));
+            assertArrayEquals(alone.inputIds(), sparkIds);
+            assertArrayEquals(alone.nextTokenLogprobs(), lps, 1e-5, "document " + id);
+            assertEquals(alone.perplexity(), r.getDouble(6), 1e-4 * alone.perplexity());
         }
         assertEquals(1, ModelHolder.loads(), "one model per JVM, shared by both partitions' tasks");
     }
