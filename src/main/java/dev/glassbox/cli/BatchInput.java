@@ -1,23 +1,21 @@
 package dev.glassbox.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.LanguageModel;
+import dev.glassbox.export.CorpusReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The documents of an {@code --input} file. JSONL: one object per line, {@code {"prompt": "..."}}
  * or {@code {"ids": [...]}}, any other field copied to that line's output; blank lines are
- * skipped. A {@code .txt} corpus (score only): documents separated by one or more blank lines,
+ * skipped; read by {@link CorpusReader}, the reader of {@code glassbox cache}, so both commands take
+ * the same lines and give the same errors. A {@code .txt} corpus (score only): documents separated by one or more blank lines,
  * the line breaks inside a document kept. Every line is checked before the model runs; a bad one is
  * one error naming its line number.
  */
@@ -38,80 +36,44 @@ final class BatchInput {
      * @param maxTokens the longest document allowed (the context), or 0 for any length (windowed scoring)
      */
     static List<Item> read(Path file, LanguageModel model, int maxTokens) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new GlassboxException("--input " + file + ": cannot read: " + OutputFile.describe(e), e);
-        }
-        List<Item> items = file.toString().endsWith(".txt") ? paragraphs(file, lines, model) : jsonl(file, lines, model);
+        List<Item> items = file.toString().endsWith(".txt") ? paragraphs(file, readLines(file), model) : jsonl(file, model, maxTokens);
         if (items.isEmpty()) {
             throw new GlassboxException("--input " + file + ": no documents in the file");
         }
         int vocab = model.config().vocabSize();
         for (Item it : items) {
             if (it.ids().length == 0) {
-                throw new GlassboxException(file + " line " + it.line() + ": no tokens");
+                throw new GlassboxException("--input " + file + " line " + it.line() + ": no tokens");
             }
             for (long id : it.ids()) {
                 if (id < 0 || id >= vocab) {
-                    throw new GlassboxException(file + " line " + it.line() + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+                    throw new GlassboxException("--input " + file + " line " + it.line() + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
                 }
             }
             if (maxTokens > 0 && it.ids().length > maxTokens) {
-                throw new GlassboxException(file + " line " + it.line() + ": " + it.ids().length
-                        + " tokens but the model's context is " + maxTokens + " tokens");
+                throw new GlassboxException("--input " + file + " line " + it.line() + ": has " + it.ids().length
+                        + " tokens but the model's context is " + maxTokens);
             }
         }
         return items;
     }
 
-    private static List<Item> jsonl(Path file, List<String> lines, LanguageModel model) {
+    private static List<String> readLines(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new GlassboxException("--input " + file + ": cannot read: " + OutputFile.describe(e), e);
+        }
+    }
+
+    /** Every line of a JSONL file, parsed and checked by the same reader as {@code glassbox cache}. */
+    private static List<Item> jsonl(Path file, LanguageModel model, int maxTokens) {
         List<Item> items = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            String where = file + " line " + (i + 1) + ": ";
-            JsonNode node;
-            try {
-                node = Json.MAPPER.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new GlassboxException(where + "not JSON: " + e.getOriginalMessage());
-            }
-            if (node == null || !node.isObject()) {
-                throw new GlassboxException(where + "expected an object {\"prompt\": \"...\"} or {\"ids\": [...]}");
-            }
-            JsonNode prompt = node.get("prompt");
-            JsonNode ids = node.get("ids");
-            if ((prompt == null) == (ids == null)) {
-                throw new GlassboxException(where + "give exactly one of \"prompt\" and \"ids\"");
-            }
-            ObjectNode copied = Json.object();
-            for (Iterator<Map.Entry<String, JsonNode>> f = node.fields(); f.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = f.next();
-                if (!e.getKey().equals("prompt") && !e.getKey().equals("ids")) {
-                    copied.set(e.getKey(), e.getValue());
-                }
-            }
-            if (prompt != null) {
-                if (!prompt.isTextual() || prompt.asText().isEmpty()) {
-                    throw new GlassboxException(where + "\"prompt\" must be a non-empty string");
-                }
-                items.add(new Item(i + 1, model.requireTokenizer().encode(prompt.asText()), prompt.asText(), copied));
-            } else {
-                if (!ids.isArray()) {
-                    throw new GlassboxException(where + "\"ids\" must be an array of token ids");
-                }
-                long[] v = new long[ids.size()];
-                for (int k = 0; k < v.length; k++) {
-                    if (!ids.get(k).canConvertToLong() || !ids.get(k).isIntegralNumber()) {
-                        throw new GlassboxException(where + "\"ids\"[" + k + "] is not an integer: " + ids.get(k));
-                    }
-                    v[k] = ids.get(k).asLong();
-                }
-                items.add(new Item(i + 1, v, null, copied));
+        int context = maxTokens > 0 ? maxTokens : Integer.MAX_VALUE;
+        try (CorpusReader corpus = CorpusReader.open(file, model.tokenizer(), model.config().vocabSize(), context)) {
+            while (corpus.hasNext()) {
+                CorpusReader.Document d = corpus.next();
+                items.add(new Item(d.line(), d.ids(), d.text(), d.extra()));
             }
         }
         return items;

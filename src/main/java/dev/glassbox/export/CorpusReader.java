@@ -16,7 +16,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * Reads a JSONL corpus one line at a time, as {@code score --input} does: each non-blank line is
+ * Reads a JSONL corpus one line at a time, for {@code cache}, {@code score --input} and
+ * {@code generate --input} alike (cli.BatchInput collects it): each non-blank line is
  * {@code {"prompt": "..."}} or {@code {"ids": [...]}}; any other field (such as {@code "id"}) is
  * kept as the document's extra fields. A bad line is a {@link GlassboxException} naming the file and
  * the line number. Streaming: only the current line is held.
@@ -29,9 +30,10 @@ public final class CorpusReader implements Iterator<CorpusReader.Document>, Auto
      * @param index position among the documents, from 0
      * @param line its line in the file, from 1
      * @param ids its token ids (BOS added by the tokenizer, as for {@code --prompt})
+     * @param text the prompt text, or null when the line gave ids
      * @param extra the line's other fields, copied to the output
      */
-    public record Document(int index, int line, long[] ids, ObjectNode extra) {}
+    public record Document(int index, int line, long[] ids, String text, ObjectNode extra) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -129,7 +131,7 @@ public final class CorpusReader implements Iterator<CorpusReader.Document>, Auto
         ObjectNode extra = obj.deepCopy();
         extra.remove("prompt");
         extra.remove("ids");
-        return new Document(index++, lineNo, tokens, extra);
+        return new Document(index++, lineNo, tokens, prompt != null ? prompt.asText() : null, extra);
     }
 
     private long[] encode(JsonNode prompt) {
