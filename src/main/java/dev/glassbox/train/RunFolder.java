@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.arch.Architecture;
 import dev.glassbox.blocks.TransformerLM;
 import dev.glassbox.checkpoint.SafetensorsWriter;
 import dev.glassbox.checkpoint.WeightLoader;
@@ -77,7 +78,11 @@ final class RunFolder {
             NDArray a = s.parameter().getArray();
             specs.add(SafetensorsWriter.f32(s.parameter().getName(), a.getShape().getShape(), a.toFloatArray()));
         }
-        writeJsonAtomically(dir.resolve("config.json"), modelConfig);
+        try {
+            Architecture.writeConfig(dir, modelConfig);
+        } catch (IOException e) {
+            throw new GlassboxException(dir.resolve(Architecture.CONFIG_FILE) + ": cannot write: " + e.getMessage(), e);
+        }
         writeJsonAtomically(dir.resolve("generation_config.json"), generationConfig);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), specs, metadata);
     }
