@@ -204,7 +204,7 @@ class BadInputTest {
             assertThrows(GlassboxException.class, () -> g.generate(new long[0], cfg));
             // A prompt that fits but whose continuation would not: generation stops at the context.
             GenerationResult r = g.generate(new long[30], SamplingConfig.builder().greedy(true).stopAtEos(false).maxNewTokens(10).build());
-            assertEquals("context_full", r.stopReason());
+            assertEquals(dev.glassbox.generate.StopReason.CONTEXT_FULL, r.stopReason());
             assertEquals(3, r.ids().length);
             GlassboxException badId = assertThrows(GlassboxException.class, () -> model.logits(new long[] {1, 99}));
             assertTrue(badId.getMessage().contains("99"), badId.getMessage());

@@ -84,18 +84,18 @@ class ReadmeJavaExampleTest {
         try (LanguageModel model = LanguageModel.load(dir)) {
             dev.glassbox.generate.GenerationResult res = model.generate(prompt, greedy);
             assertArrayEquals(expected, res.ids());
-            assertEquals("eos", res.stopReason());
+            assertEquals(dev.glassbox.generate.StopReason.EOS, res.stopReason());
             // Nothing given at all: the checkpoint's defaults alone (greedy, EOS 51).
             res = model.generate(prompt, null);
             assertArrayEquals(expected, res.ids());
-            assertEquals("eos", res.stopReason());
+            assertEquals(dev.glassbox.generate.StopReason.EOS, res.stopReason());
         }
         try (ai.djl.repository.zoo.ZooModel<dev.glassbox.djl.GenerationRequest, dev.glassbox.generate.GenerationResult> zoo =
                         dev.glassbox.djl.GlassboxCriteria.forGeneration(dir).loadModel();
                 ai.djl.inference.Predictor<dev.glassbox.djl.GenerationRequest, dev.glassbox.generate.GenerationResult> p = zoo.newPredictor()) {
             dev.glassbox.generate.GenerationResult res = p.predict(dev.glassbox.djl.GenerationRequest.ofIds(prompt, greedy));
             assertArrayEquals(expected, res.ids());
-            assertEquals("eos", res.stopReason());
+            assertEquals(dev.glassbox.generate.StopReason.EOS, res.stopReason());
         }
         String ids = java.util.Arrays.stream(prompt).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
         ByteArrayOutputStream printed = new ByteArrayOutputStream();

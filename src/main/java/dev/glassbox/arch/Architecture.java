@@ -1,7 +1,13 @@
 package dev.glassbox.arch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.glassbox.GlassboxException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +20,10 @@ import java.util.Map;
  */
 public abstract class Architecture {
 
+    /** The name of a checkpoint's model config file. */
+    public static final String CONFIG_FILE = "config.json";
+
+    private static final ObjectMapper CONFIG_JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Map<String, Architecture> REGISTRY = new LinkedHashMap<>();
 
     static {
@@ -46,6 +56,21 @@ public abstract class Architecture {
                     file + ": model_type '" + modelType + "' is not supported (supported: " + String.join(", ", supported()) + ")");
         }
         return a;
+    }
+
+    /**
+     * Writes {@code config} as {@code dir/config.json}, indented: the one place glassbox writes a
+     * model's config (random checkpoints, training runs). It goes to a {@code .partial} sibling
+     * first and is moved into place, so a reader never sees half a file.
+     *
+     * @return the file written
+     */
+    public static Path writeConfig(Path dir, JsonNode config) throws IOException {
+        Path file = dir.resolve(CONFIG_FILE);
+        Path tmp = file.resolveSibling(CONFIG_FILE + ".partial");
+        CONFIG_JSON.writeValue(tmp.toFile(), config);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
     }
 
     public static List<String> supported() {

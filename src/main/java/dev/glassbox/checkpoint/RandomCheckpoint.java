@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glassbox.GlassboxException;
+import dev.glassbox.arch.Architecture;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -154,7 +155,7 @@ public final class RandomCheckpoint {
         try {
             Files.createDirectories(out);
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            json.writeValue(out.resolve("config.json").toFile(), cfg);
+            Architecture.writeConfig(out, cfg);
             ObjectNode gen = json.createObjectNode();
             gen.put("bos_token_id", cfg.get("bos_token_id").asLong());
             gen.put("eos_token_id", eos);

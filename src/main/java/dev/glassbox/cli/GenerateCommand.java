@@ -88,7 +88,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } else {
                 out.println();
                 System.err.printf("[%d tokens, stop: %s, prefill %.0f ms, %.1f tokens/s]%n",
-                        res.ids().length, res.stopReason(), res.prefillMs(), res.decodeTokensPerSecond());
+                        res.ids().length, res.stopReason().jsonName(), res.prefillMs(), res.decodeTokensPerSecond());
             }
         }
         return 0;
@@ -133,7 +133,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Json.longs(o.putArray("input_ids"), res.inputIds());
         Json.longs(o.putArray("ids"), res.ids());
         o.put("text", res.text());
-        o.put("stop_reason", res.stopReason());
+        o.put("stop_reason", res.stopReason().jsonName());
         o.put("sum_logprob", res.sumLogprob());
         ArrayNode tokens = o.putArray("tokens");
         for (GeneratedToken t : res.tokens()) {

@@ -18,7 +18,7 @@ import java.util.List;
  * batch (its rows of the KV cache are freed), so it costs nothing more.
  *
  * <p>The batch shares one cache, so its slots are the longest prompt plus the steps taken: a row
- * shorter than the longest reaches {@code context_full} when the batch's slots fill the context,
+ * shorter than the longest reaches {@link StopReason#CONTEXT_FULL} when the batch's slots fill the context,
  * a little before it would alone.
  */
 public final class BatchGenerator {

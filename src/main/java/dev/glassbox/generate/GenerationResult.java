@@ -9,12 +9,12 @@ import java.util.List;
  * @param ids the new ids only
  * @param text the new text (cut before a stop string), or "" without a tokenizer
  * @param tokens every new token with its log-probability and alternatives
- * @param stopReason "eos", "stop_string", "max_new_tokens" or "context_full"
+ * @param stopReason why it ended; its {@link StopReason#jsonName()} is what the CLI prints
  * @param prefillMs time to run the prompt
  * @param decodeMs time for the tokens after the first
  */
 public record GenerationResult(
-        long[] inputIds, long[] ids, String text, List<GeneratedToken> tokens, String stopReason,
+        long[] inputIds, long[] ids, String text, List<GeneratedToken> tokens, StopReason stopReason,
         double prefillMs, double decodeMs) {
 
     /** Decode speed: tokens after the first, per second. */

@@ -27,8 +27,8 @@ import java.util.function.Consumer;
  *
  * <p>The caller's {@link SamplingConfig} is completed with the checkpoint's defaults by
  * {@link GenerationDefaults}. Context policy: a prompt longer than the model's context is an
- * error; a generation that reaches the end of the context stops there with stop reason
- * {@code context_full}.
+ * error; a generation that reaches the end of the context stops there with
+ * {@link StopReason#CONTEXT_FULL}.
  */
 public final class Generator {
 

@@ -30,7 +30,7 @@ final class RowDecoder {
     private final List<GeneratedToken> tokens = new ArrayList<>();
     private final StringBuilder text = new StringBuilder();
     private int released; // characters of text handed out so far
-    private String stopReason;
+    private StopReason stopReason;
 
     /**
      * @param tok for the text of each token; may be null (ids only)
@@ -83,13 +83,13 @@ final class RowDecoder {
         GeneratedToken g = new GeneratedToken(step, id, tokenText, piece, c.logprob(), c.processedProb(), c.alternatives(), c.keptCount());
         tokens.add(g);
         if (hit.isPresent()) {
-            stopReason = "stop_string";
+            stopReason = StopReason.STOP_STRING;
         } else if (eos) {
-            stopReason = "eos";
+            stopReason = StopReason.EOS;
         } else if (step == maxNew - 1) {
-            stopReason = "max_new_tokens";
+            stopReason = StopReason.MAX_NEW_TOKENS;
         } else if (contextFull) {
-            stopReason = "context_full";
+            stopReason = StopReason.CONTEXT_FULL;
         }
         return g;
     }
@@ -105,7 +105,7 @@ final class RowDecoder {
 
     GenerationResult result(double prefillMs, double decodeMs) {
         long[] newIds = Arrays.copyOfRange(seq, promptIds.length, len);
-        String reason = stopReason == null ? "max_new_tokens" : stopReason;
+        StopReason reason = stopReason == null ? StopReason.MAX_NEW_TOKENS : stopReason;
         return new GenerationResult(promptIds.clone(), newIds, text.toString(), List.copyOf(tokens), reason, prefillMs, decodeMs);
     }
 }

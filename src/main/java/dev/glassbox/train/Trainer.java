@@ -6,48 +6,21 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.glassbox.Engines;
 import dev.glassbox.GlassboxException;
 import dev.glassbox.Progress;
-import dev.glassbox.arch.Architecture;
 import dev.glassbox.arch.ModelConfig;
-import dev.glassbox.blocks.Attention;
-import dev.glassbox.blocks.DecoderLayer;
-import dev.glassbox.blocks.Linear;
-import dev.glassbox.blocks.Mlp;
 import dev.glassbox.blocks.TransformerLM;
-import dev.glassbox.checkpoint.Checkpoint;
-import dev.glassbox.checkpoint.RandomCheckpoint;
-import dev.glassbox.checkpoint.SafetensorsFile;
-import dev.glassbox.checkpoint.SafetensorsWriter;
-import dev.glassbox.checkpoint.WeightLoader;
 import dev.glassbox.djl.PyTorchInternals;
 import dev.glassbox.tokenizer.TextTokenizer;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * Trains glassbox's own {@link TransformerLM} blocks by next-token prediction, on DJL's PyTorch
@@ -62,7 +35,8 @@ import java.util.stream.Stream;
  * train_results.json} (the final numbers) and {@code training_state/} (AdamW moments, step, windows
  * drawn) from which {@link #resume} continues.
  *
- * <p>Every step runs in its own NDScope and sub-manager, so native memory stays flat.
+ * <p>Every step runs in its own NDScope and sub-manager, so native memory stays flat. This file is
+ * the training loop; {@link RunSetup} prepares or resumes a run, {@link RunFolder} writes its files.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -73,8 +47,6 @@ public final class Trainer implements AutoCloseable {
     static final String STATE_FILE = "state.json";
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
     static final String STEP_KEY = "glassbox_step";
-    private static final List<String> TOKENIZER_FILES = List.of(
-            "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "token_mappings.json");
 
     /** Per-step statistics. */
     public record StepStats(int step, double loss, double lr, double gradNorm) {}
@@ -94,10 +66,9 @@ public final class Trainer implements AutoCloseable {
     public record Result(int firstStep, int lastStep, List<StepStats> steps, List<Eval> evals, Eval last,
             double trainSeconds, double tokensPerSecond) {}
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private final TrainConfig cfg;
     private final Path out;
+    private final RunFolder folder;
     private final PrintStream log;
     private final NDManager manager;
     private final TransformerLM model;
@@ -114,10 +85,11 @@ public final class Trainer implements AutoCloseable {
     private boolean progress = true;
     private final TextTokenizer tokenizer;
 
-    private Trainer(TrainConfig cfg, Path out, PrintStream log, NDManager manager, TransformerLM model,
+    Trainer(TrainConfig cfg, Path out, PrintStream log, NDManager manager, TransformerLM model,
             ObjectNode modelConfig, ObjectNode generationConfig, TokenData data, ObjectNode runInfo, TextTokenizer tokenizer) {
         this.cfg = cfg;
         this.out = out;
+        this.folder = new RunFolder(out);
         this.log = log;
         this.manager = manager;
         this.model = model;
@@ -128,29 +100,12 @@ public final class Trainer implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.parameters = new ParameterStore(manager, false);
         this.schedule = new LrSchedule(cfg.lr, cfg.minLr, Math.min(cfg.warmup, cfg.steps), cfg.steps);
-        Set<Parameter> decays = new HashSet<>();
-        for (DecoderLayer layer : model.layers()) {
-            Attention a = layer.attention();
-            Mlp m = layer.mlp();
-            for (Linear l : new Linear[] {a.qkv(), a.q(), a.k(), a.v(), a.o(), m.gateUp(), m.gate(), m.up(), m.down()}) {
-                if (l != null) {
-                    decays.add(l.weight());
-                }
-            }
-        }
-        if (model.lmHead() != null) {
-            decays.add(model.lmHead());
-        }
-        List<Map.Entry<Parameter, Boolean>> params = new ArrayList<>();
+        this.optimizer = RunSetup.optimizer(model, cfg);
         long count = 0;
-        for (WeightLoader.Slot s : WeightLoader.slots(model)) {
-            NDArray a = s.parameter().getArray();
-            a.setRequiresGradient(true);
-            params.add(new AbstractMap.SimpleEntry<>(s.parameter(), decays.contains(s.parameter())));
-            count += a.size();
+        for (AdamW.Slot s : optimizer.slots()) {
+            count += s.parameter().getArray().size();
         }
         this.parameterCount = count;
-        this.optimizer = new AdamW(params, cfg.beta1, cfg.beta2, cfg.adamEps, cfg.weightDecay);
     }
 
     // ---- starting and resuming ---------------------------------------------------------------
@@ -161,95 +116,7 @@ public final class Trainer implements AutoCloseable {
      * them, or a checkpoint to fine-tune) and writes {@code training_args.json}.
      */
     public static Trainer start(TrainConfig config, Path out, PrintStream log) {
-        TrainConfig cfg = config.copy().validate();
-        if (Files.exists(out.resolve("model.safetensors")) || Files.exists(out.resolve(STATE_DIR))) {
-            throw new GlassboxException(out + ": already holds a checkpoint; pass --resume to continue that run, or choose another --out");
-        }
-        Path corpus = Path.of(cfg.corpus);
-        Corpus.Format format = Corpus.Format.parse(cfg.corpusFormat);
-        Corpus.Format resolved = format == Corpus.Format.AUTO ? Corpus.detect(corpus) : format;
-        String text = Corpus.read(corpus, resolved);
-        Corpus.Split split = Corpus.split(text, cfg.evalFraction, 16 * (cfg.seqLen + 1));
-        createDirectories(out);
-
-        Path tokenizerDir = cfg.tokenizer != null ? Path.of(cfg.tokenizer) : cfg.initFrom != null ? Path.of(cfg.initFrom) : null;
-        if (cfg.vocabSize != null) {
-            long t0 = System.nanoTime();
-            BpeTokenizer bpe = BpeTrainer.train(split.train(), cfg.vocabSize, List.of(BpeTokenizer.END_OF_TEXT), null);
-            bpe.writeTokenizerJson(out, cfg.arch != null ? cfg.nPositions : 1024);
-            log.printf(Locale.ROOT, "trained a byte-level BPE of %d tokens (%d merges) on the training text in %.1f s%n",
-                    bpe.vocabSize(), bpe.merges().size(), (System.nanoTime() - t0) / 1e9);
-        } else {
-            copyTokenizer(tokenizerDir, out);
-        }
-        Engines.init();
-        TextTokenizer tok = TextTokenizer.load(out);
-        NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
-        try {
-            Long eot = tok.tokenId(BpeTokenizer.END_OF_TEXT).isPresent() ? tok.tokenId(BpeTokenizer.END_OF_TEXT).getAsLong() : null;
-            TokenData data = trainingData(cfg, split, tok);
-
-            Path source = cfg.initFrom != null ? Path.of(cfg.initFrom) : out.resolve(".init-" + cfg.seed);
-            if (cfg.arch != null) {
-                writeRandom(cfg, tok.vocabSize(), source);
-            }
-            TransformerLM model;
-            ObjectNode modelConfig;
-            ObjectNode genConfig;
-            try {
-                Checkpoint ckpt = Checkpoint.open(source);
-                try (ckpt) {
-                    model = load(ckpt, manager);
-                    modelConfig = ckpt.config().deepCopy();
-                    genConfig = ckpt.generationConfig().deepCopy();
-                }
-            } finally {
-                if (cfg.arch != null) {
-                    deleteTree(source);
-                }
-            }
-            modelConfig.put("torch_dtype", "float32");
-            if (cfg.arch != null) {
-                if (cfg.arch.equals("gpt2")) {
-                    // Trained without dropout: say so, so that transformers does not add any.
-                    modelConfig.put("attn_pdrop", 0.0);
-                    modelConfig.put("embd_pdrop", 0.0);
-                    modelConfig.put("resid_pdrop", 0.0);
-                    modelConfig.put("scale_attn_by_inverse_layer_idx", false);
-                    modelConfig.put("reorder_and_upcast_attn", false);
-                    modelConfig.put("use_cache", true);
-                }
-                for (ObjectNode n : List.of(modelConfig, genConfig)) {
-                    if (eot != null) {
-                        n.put("bos_token_id", eot);
-                        n.put("eos_token_id", eot);
-                    } else {
-                        n.remove("bos_token_id");
-                        n.remove("eos_token_id");
-                    }
-                }
-            }
-            checkFits(cfg, model.config(), data, tok);
-            ObjectNode run = JSON.createObjectNode();
-            run.put("corpus_sha256", Corpus.sha256(corpus));
-            run.put("corpus_format", resolved.name().toLowerCase(Locale.ROOT));
-            run.put("corpus_chars", text.length());
-            run.put("chunks", split.chunks());
-            run.put("held_out_every_nth_chunk", split.period());
-            run.put("train_tokens", data.trainTokens());
-            run.put("window_starts", data.windowStarts());
-            run.put("held_out_tokens", data.heldOutTokens());
-            run.put("vocab_size", model.config().vocabSize());
-            run.put("tokenizer", cfg.vocabSize != null ? "byte-level BPE trained on the training text" : String.valueOf(tokenizerDir));
-            Trainer t = new Trainer(cfg, out, log, manager, model, modelConfig, genConfig, data, run, tok);
-            run.put("parameters", t.parameterCount);
-            t.writeArgs();
-            return t;
-        } catch (RuntimeException e) {
-            manager.close();
-            tok.close();
-            throw e;
-        }
+        return RunSetup.start(config, out, log);
     }
 
     /**
@@ -259,130 +126,19 @@ public final class Trainer implements AutoCloseable {
      * @param steps a new total number of steps (null: the saved one)
      */
     public static Trainer resume(Path out, Integer steps, PrintStream log) {
-        Path stateDir = out.resolve(STATE_DIR);
-        if (!Files.isRegularFile(stateDir.resolve(STATE_FILE)) || !Files.isRegularFile(out.resolve(ARGS_FILE))) {
-            throw new GlassboxException(out + ": no training state to resume from (expected " + STATE_DIR + "/" + STATE_FILE
-                    + " and " + ARGS_FILE + ")");
-        }
-        JsonNode args = readJson(out.resolve(ARGS_FILE));
-        TrainConfig cfg = TrainConfig.json().convertValue(args, TrainConfig.class);
-        JsonNode state = readJson(stateDir.resolve(STATE_FILE));
-        int savedStep = state.path("step").asInt();
-        if (!state.has("windows_drawn")) {
-            throw new GlassboxException(out + ": the training state predates epoch-shuffled windows (no windows_drawn); "
-                    + "it cannot be resumed with the same batches, start the run again");
-        }
-        if (steps != null) {
-            if (steps <= savedStep) {
-                throw new GlassboxException("--steps " + steps + " is not beyond the saved step " + savedStep);
-            }
-            cfg.steps = steps;
-        }
-        cfg.validate();
-        Path corpus = Path.of(cfg.corpus);
-        String sha = Corpus.sha256(corpus);
-        if (!sha.equals(state.path("corpus_sha256").asText())) {
-            throw new GlassboxException(corpus + ": the corpus changed since the run started (SHA-256 differs); resuming would mix data");
-        }
-        Corpus.Format resolved = Corpus.Format.parse(args.path("run").path("corpus_format").asText(cfg.corpusFormat));
-        Corpus.Split split = Corpus.split(Corpus.read(corpus, resolved), cfg.evalFraction, 16 * (cfg.seqLen + 1));
-        Engines.init();
-        TextTokenizer tok = TextTokenizer.load(out);
-        NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
-        try {
-            TokenData data = trainingData(cfg, split, tok);
-            TransformerLM model;
-            ObjectNode modelConfig;
-            ObjectNode genConfig;
-            try (Checkpoint ckpt = Checkpoint.open(out)) {
-                try (SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
-                    String at = f.metadata().get(STEP_KEY);
-                    if (!String.valueOf(savedStep).equals(at)) {
-                        throw new GlassboxException(out + ": model.safetensors is from step " + at + " but the training state from step "
-                                + savedStep + " (an interrupted save?); cannot resume safely");
-                    }
-                }
-                model = load(ckpt, manager);
-                modelConfig = ckpt.config().deepCopy();
-                genConfig = ckpt.generationConfig().deepCopy();
-            }
-            checkFits(cfg, model.config(), data, tok);
-            ObjectNode run = args.path("run").isObject() ? ((ObjectNode) args.get("run")).deepCopy() : JSON.createObjectNode();
-            Trainer t = new Trainer(cfg, out, log, manager, model, modelConfig, genConfig, data, run, tok);
-            t.optimizer.load(stateDir.resolve(OPTIMIZER_FILE), state.path("updates").asInt(savedStep), manager);
-            t.step = savedStep;
-            t.elapsedBefore = state.path("train_seconds").asDouble(0);
-            t.writeArgs();
-            log.printf(Locale.ROOT, "resuming %s at step %d of %d%n", out, savedStep, cfg.steps);
-            if (steps != null && steps != args.path("steps").asInt()) {
-                log.printf(Locale.ROOT, "the learning-rate schedule now spans %d steps instead of %d: the rate goes on at %.3g%n",
-                        cfg.steps, args.path("steps").asInt(), t.schedule.at(savedStep));
-            }
-            return t;
-        } catch (RuntimeException e) {
-            manager.close();
-            tok.close();
-            throw e;
-        }
+        return RunSetup.resume(out, steps, log);
     }
 
-    /**
-     * The split tokenized, checked to hold a window of --seq-len, and with --window-start line
-     * aligned so that windows start only after a token that ends a line (start and resume alike).
-     */
-    private static TokenData trainingData(TrainConfig cfg, Corpus.Split split, TextTokenizer tok) {
-        TokenData data = TokenData.tokenize(split, s -> tok.encode(s, false), separator(tok));
-        data.requireWindows(cfg.seqLen);
-        if (!cfg.windowStart.equals("line")) {
-            return data;
-        }
-        boolean[] endsLine = new boolean[tok.vocabSize()];
-        for (int id = 0; id < endsLine.length; id++) {
-            endsLine[id] = tok.hasToken(id) && tok.tokenText(id).endsWith("\n");
-        }
-        int n = data.alignToLines(id -> id < endsLine.length && endsLine[id]);
-        if (n < 2) {
-            throw new GlassboxException("--window-start line: the training text has no line breaks to start windows at; use --window-start any");
-        }
-        return data;
+    /** Takes up a saved run at {@code savedStep}: AdamW's moments from {@code optimizerFile}. */
+    void restore(Path optimizerFile, int updates, int savedStep, double trainSecondsBefore) {
+        optimizer.load(optimizerFile, updates, manager);
+        step = savedStep;
+        elapsedBefore = trainSecondsBefore;
     }
 
-    /** GPT-2's end-of-text token separates training segments when the tokenizer has it. */
-    private static Integer separator(TextTokenizer tok) {
-        var id = tok.tokenId(BpeTokenizer.END_OF_TEXT);
-        return id.isPresent() ? Math.toIntExact(id.getAsLong()) : null;
-    }
-
-    private static void checkFits(TrainConfig cfg, ModelConfig mc, TokenData data, TextTokenizer tok) {
-        if (cfg.seqLen > mc.maxPositions()) {
-            throw new GlassboxException("--seq-len " + cfg.seqLen + " exceeds the model's context of " + mc.maxPositions() + " tokens");
-        }
-        if (data.maxId() >= mc.vocabSize() || tok.vocabSize() > mc.vocabSize()) {
-            throw new GlassboxException("the tokenizer has " + tok.vocabSize() + " tokens but the model's vocabulary only "
-                    + mc.vocabSize());
-        }
-    }
-
-    private static void writeRandom(TrainConfig cfg, int vocab, Path dir) {
-        if (cfg.arch.equals("gpt2")) {
-            RandomCheckpoint.writeGpt2(new RandomCheckpoint.Gpt2Shape(cfg.nLayer, cfg.nEmbd, cfg.nHead, vocab, cfg.nPositions), cfg.seed, dir);
-        } else {
-            int kv = cfg.nKvHead == null ? cfg.nHead : cfg.nKvHead;
-            int inner = cfg.nInner == null ? 4 * cfg.nEmbd : cfg.nInner;
-            RandomCheckpoint.writeLlama(new RandomCheckpoint.LlamaShape(cfg.nLayer, cfg.nEmbd, cfg.nHead, kv, inner, vocab, cfg.nPositions, true),
-                    cfg.seed, dir);
-        }
-    }
-
-    /** The checkpoint's model, every weight a float32 array of {@code manager} (a copy, never the file's mapping). */
-    static TransformerLM load(Checkpoint ckpt, NDManager manager) {
-        String file = ckpt.dir().resolve("config.json").toString();
-        Architecture arch = Architecture.forModelType(ckpt.modelType(), file);
-        ModelConfig mc = arch.parseConfig(ckpt.config(), file);
-        arch.checkTensors(mc, ckpt.tensors()::contains, file);
-        TransformerLM model = new TransformerLM(mc, arch);
-        WeightLoader.load(model, arch, ckpt.tensors(), manager, null);
-        return model;
+    /** The learning rate at {@code step} of this run's schedule. */
+    double lrAt(int step) {
+        return schedule.at(step);
     }
 
     // ---- training ------------------------------------------------------------------------------
@@ -447,14 +203,14 @@ public final class Trainer implements AutoCloseable {
                 bar.stepTo(step);
                 bar.extraMessage(String.format(Locale.ROOT, "loss %.4f | %.0f tok/s", emaLoss, tokPerSec));
                 if (step % cfg.logEvery == 0 || step == cfg.steps) {
-                    ObjectNode line = JSON.createObjectNode();
+                    ObjectNode line = RunFolder.JSON.createObjectNode();
                     line.put("step", step);
                     line.put("loss", windowLoss / windowSteps);
                     line.put("lr", lr);
                     line.put("grad_norm", s.gradNorm());
                     line.put("tokens_per_second", tokPerSec);
                     line.put("train_seconds", elapsedBefore + trainSeconds);
-                    appendLog(line);
+                    folder.appendLog(line);
                     windowLoss = 0;
                     windowSteps = 0;
                     windowSeconds = 0;
@@ -483,7 +239,7 @@ public final class Trainer implements AutoCloseable {
             logEval(last, schedule.at(Math.max(0, step - 1)), trainSeconds > 0 ? (step - first) * tokensPerStep / trainSeconds : 0);
         }
         double tps = trainSeconds > 0 ? (step - first) * tokensPerStep / trainSeconds : 0;
-        writeResults(last, total, tps);
+        folder.writeResults(cfg, step, parameterCount, last, total, tps);
         elapsedBefore = total;
         return new Result(first, step, stats, evals, last, trainSeconds, tps);
     }
@@ -588,13 +344,13 @@ public final class Trainer implements AutoCloseable {
                 e.step(), cfg.steps, e.trainLoss(), e.trainPerplexity(), e.heldOutLoss(), e.heldOutPerplexity(), e.heldOutWindows(),
                 lr, tokPerSec);
         log.println(line);
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = RunFolder.JSON.createObjectNode();
         n.put("step", e.step());
         n.put("eval_train_loss", e.trainLoss());
         n.put("eval_loss", e.heldOutLoss());
         n.put("eval_perplexity", e.heldOutPerplexity());
         n.put("eval_windows", e.heldOutWindows());
-        appendLog(n);
+        folder.appendLog(n);
     }
 
     // ---- saving ----------------------------------------------------------------------------------
@@ -606,77 +362,16 @@ public final class Trainer implements AutoCloseable {
 
     private void save(double trainSeconds) {
         saveModel(out, Map.of(STEP_KEY, String.valueOf(step)));
-        Path stateDir = out.resolve(STATE_DIR);
-        createDirectories(stateDir);
-        optimizer.save(stateDir.resolve(OPTIMIZER_FILE), Map.of(STEP_KEY, String.valueOf(step)));
-        ObjectNode state = JSON.createObjectNode();
-        state.put("step", step);
-        state.put("updates", optimizer.updates());
-        state.put("seed", cfg.seed);
-        state.put("sampling", "windows without replacement, shuffled per epoch by (seed, epoch)");
-        long windowsDrawn = (long) step * cfg.batchSize;
-        state.put("windows_drawn", windowsDrawn);
-        state.put("epochs", (double) windowsDrawn / data.windowStarts());
-        state.put("tokens_seen", (long) step * cfg.batchSize * cfg.seqLen);
-        state.put("train_seconds", trainSeconds);
-        state.put("corpus_sha256", runInfo.path("corpus_sha256").asText());
-        state.put("saved_at", Instant.now().toString());
-        writeJsonAtomically(stateDir.resolve(STATE_FILE), state); // last: it vouches for the files above
+        folder.saveState(optimizer, cfg, data, runInfo, step, trainSeconds);
     }
 
     /** Writes config.json, generation_config.json and model.safetensors into {@code dir}. */
     public void saveModel(Path dir, Map<String, String> metadata) {
-        createDirectories(dir);
-        List<SafetensorsWriter.Spec> specs = new ArrayList<>();
-        for (WeightLoader.Slot s : WeightLoader.slots(model)) {
-            NDArray a = s.parameter().getArray();
-            specs.add(SafetensorsWriter.f32(s.parameter().getName(), a.getShape().getShape(), a.toFloatArray()));
-        }
-        writeJsonAtomically(dir.resolve("config.json"), modelConfig);
-        writeJsonAtomically(dir.resolve("generation_config.json"), generationConfig);
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), specs, metadata);
+        RunFolder.writeModel(dir, model, modelConfig, generationConfig, metadata);
     }
 
-    private void writeArgs() {
-        ObjectNode args = TrainConfig.json().valueToTree(cfg);
-        ObjectNode run = runInfo.deepCopy();
-        run.put("engine", "PyTorch " + Engine.getEngine("PyTorch").getVersion() + " (DJL " + Engine.getDjlVersion() + ")");
-        run.put("threads", PyTorchInternals.numThreads());
-        run.put("optimizer", "AdamW (decoupled weight decay; no decay on biases, norm weights and embeddings)");
-        run.put("schedule", "linear warm-up to lr, cosine decay to min_lr at the last step");
-        run.put("sampling", "every window start once per epoch, in an order shuffled by (seed, epoch)");
-        run.put("epochs", (double) cfg.steps * cfg.batchSize / data.windowStarts());
-        run.put("decayed_parameters", optimizer.slots().stream().filter(AdamW.Slot::decays).count());
-        args.set("run", run);
-        writeJsonAtomically(out.resolve(ARGS_FILE), args);
-        log.println("hyper-parameters: " + args.toString());
-    }
-
-    private void writeResults(Eval last, double seconds, double tps) {
-        ObjectNode r = JSON.createObjectNode();
-        r.put("step", step);
-        r.put("tokens_seen", (long) step * cfg.batchSize * cfg.seqLen);
-        r.put("train_seconds", seconds);
-        r.put("tokens_per_second", tps);
-        r.put("parameters", parameterCount);
-        if (last != null) {
-            r.put("train_loss", last.trainLoss());
-            r.put("train_perplexity", last.trainPerplexity());
-            r.put("eval_loss", last.heldOutLoss());
-            r.put("eval_perplexity", last.heldOutPerplexity());
-            r.put("eval_windows", last.heldOutWindows());
-            r.put("eval_tokens", (long) last.heldOutWindows() * cfg.seqLen);
-        }
-        writeJsonAtomically(out.resolve(RESULTS_FILE), r);
-    }
-
-    private void appendLog(ObjectNode line) {
-        try {
-            Files.writeString(out.resolve(LOG_FILE), line.toString() + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new GlassboxException(out.resolve(LOG_FILE) + ": cannot write: " + e.getMessage(), e);
-        }
+    void writeArgs() {
+        folder.writeArgs(cfg, runInfo, optimizer, data, log);
     }
 
     // ---- accessors ---------------------------------------------------------------------------
@@ -722,67 +417,5 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         tokenizer.close();
         manager.close();
-    }
-
-    // ---- files -------------------------------------------------------------------------------
-
-    private static void copyTokenizer(Path from, Path to) {
-        if (from == null) {
-            throw new GlassboxException("no tokenizer: give --tokenizer DIR or --vocab-size V");
-        }
-        TextTokenizer.load(from).close(); // a clear error now if it cannot be used
-        for (String name : TOKENIZER_FILES) {
-            Path f = from.resolve(name);
-            if (Files.isRegularFile(f)) {
-                try {
-                    Files.copy(f, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                } catch (IOException e) {
-                    throw new GlassboxException("cannot copy " + f + ": " + e.getMessage(), e);
-                }
-            }
-        }
-    }
-
-    static JsonNode readJson(Path file) {
-        try {
-            return JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new GlassboxException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    static void writeJsonAtomically(Path file, JsonNode node) {
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
-        try {
-            JSON.writeValue(tmp.toFile(), node);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new GlassboxException(file + ": cannot write: " + e.getMessage(), e);
-        }
-    }
-
-    private static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new GlassboxException(dir + ": cannot create: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // a leftover temporary folder is harmless
-        }
     }
 }
