@@ -272,24 +272,11 @@ public record Rope(
      * convention expects, and scaled by the attention factor.
      */
     public float[][] cosSin(int start, int count) {
-        float[] inv = inverseFrequencies(start + count);
-        int half = inv.length;
-        float af = (float) attentionFactor;
-        float[] cos = new float[count * rotaryDim];
-        float[] sin = new float[count * rotaryDim];
+        int[] positions = new int[count];
         for (int p = 0; p < count; p++) {
-            float pos = start + p;
-            for (int i = 0; i < half; i++) {
-                float angle = pos * inv[i]; // float32 product, as torch computes it
-                float c = (float) Math.cos(angle) * af;
-                float s = (float) Math.sin(angle) * af;
-                cos[p * rotaryDim + i] = c;
-                cos[p * rotaryDim + i + half] = c;
-                sin[p * rotaryDim + i] = s;
-                sin[p * rotaryDim + i + half] = s;
-            }
+            positions[p] = start + p;
         }
-        return new float[][] {cos, sin};
+        return cosSinAt(positions, start + count);
     }
 
     /**
@@ -306,7 +293,7 @@ public record Rope(
         for (int p = 0; p < positions.length; p++) {
             float pos = positions[p];
             for (int i = 0; i < half; i++) {
-                float angle = pos * inv[i];
+                float angle = pos * inv[i]; // float32 product, as torch computes it
                 float c = (float) Math.cos(angle) * af;
                 float s = (float) Math.sin(angle) * af;
                 cos[p * rotaryDim + i] = c;
