@@ -5,6 +5,7 @@ import dev.glassbox.LanguageModel;
 import dev.glassbox.arch.ModelConfig;
 import dev.glassbox.blocks.Half;
 import dev.glassbox.hooks.ActivationCache;
+import dev.glassbox.hooks.HookNames;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -36,11 +37,12 @@ public final class AttributionPatching {
         Map<PatchGrid, float[][][]> grids = new LinkedHashMap<>();
         double cleanMetric;
         double corruptMetric;
-        try (ActivationCache clean = model.runWithCache(spec.clean(), names.toArray(String[]::new));
+        Set<String> cleanNames = new LinkedHashSet<>(names);
+        cleanNames.add(HookNames.LOGITS); // the clean metric, from the same forward pass
+        try (ActivationCache clean = model.runWithCache(spec.clean(), cleanNames.toArray(String[]::new));
                 GradientCache corrupt = GradientCache.of(model, spec.corrupt(), names,
                         GradientCache.logitDifference(spec.target(), spec.baseline()))) {
-            float[] cleanLast = model.runWithHooks(spec.clean(), (dev.glassbox.hooks.Hooks) null)[t - 1];
-            cleanMetric = cleanLast[(int) spec.target()] - cleanLast[(int) spec.baseline()];
+            cleanMetric = ActivationPatching.metricAtLast(clean.floats(HookNames.LOGITS), t, c.vocabSize(), spec);
             corruptMetric = corrupt.metric();
             for (PatchGrid g : spec.grids()) {
                 int heads = g.perHead() ? c.numHeads() : 1;
