@@ -47,13 +47,11 @@ public record PatchSpec(long[] clean, long[] corrupt, long target, long baseline
         }
     }
 
-    /** Each token as text (" world"), or {@code <id>} where the checkpoint has no tokenizer or lacks the id. */
+    /** Each token as text (" world") as {@link LanguageModel#toStrTokens(long[])} gives it, or {@code <id>} without a tokenizer. */
     static java.util.List<String> tokenStrings(LanguageModel model, long[] ids) {
-        dev.glassbox.tokenizer.TextTokenizer tok = model.tokenizer();
-        java.util.List<String> out = new java.util.ArrayList<>();
-        for (long id : ids) {
-            out.add(tok != null && tok.hasToken(id) ? tok.tokenText(id) : "<" + id + ">");
+        if (model.tokenizer() != null) {
+            return model.toStrTokens(ids);
         }
-        return out;
+        return java.util.Arrays.stream(ids).mapToObj(id -> "<" + id + ">").toList();
     }
 }
