@@ -36,6 +36,15 @@ public final class ExplorerServer implements AutoCloseable {
 
     /** The largest request body read, in bytes; larger ones get 413. */
     public static final int MAX_BODY_BYTES = 64 * 1024;
+    /** How much of a refused body is read and dropped after the 413 reply (see drainRequest). */
+    private static final long DRAIN_LIMIT = 16L * MAX_BODY_BYTES;
+    /** Ends a drain that waits too long (one daemon thread for every server). */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "glassbox-explore-drain-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
     /** How long a request waits for the model before it gets 503. */
     public static final int MODEL_WAIT_SECONDS = 120;
 
@@ -281,7 +290,41 @@ public final class ExplorerServer implements AutoCloseable {
         if (body != null) {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(body);
+                if (status == 413) {
+                    out.flush();
+                    drainRequest(ex);
+                }
             }
+        }
+    }
+
+    /**
+     * After a 413 reply, reads and drops what the client still sends of the refused body (at most
+     * {@link #DRAIN_LIMIT} bytes, for at most a second) before the connection closes: closing a
+     * socket with unread input makes the kernel reset the connection, and a reset can destroy the
+     * reply in the client's buffer before it is read. A client that only declared a length and
+     * waits gets the reply at once; the second's watchdog ends the wait for the rest.
+     */
+    private static void drainRequest(HttpExchange ex) {
+        java.util.concurrent.ScheduledFuture<?> stop = WATCHDOG.schedule(() -> {
+            try {
+                ex.getRequestBody().close();
+            } catch (IOException ignored) {
+                // the connection is going anyway
+            }
+        }, 1, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            InputStream in = ex.getRequestBody();
+            byte[] buf = new byte[8192];
+            long left = DRAIN_LIMIT;
+            int n;
+            while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException ignored) {
+            // the client closed or the watchdog did: nothing left to drain
+        } finally {
+            stop.cancel(false);
         }
     }
 }
