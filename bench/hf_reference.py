@@ -6,7 +6,9 @@ two can be compared in one run (absolute times drift between machines):
 
     python bench/hf_reference.py --model DIR [--threads 2] [--runs 5]
 
-prefill: one forward over 128 / 512 random ids (median of --runs after a warm-up);
+prefill: one forward over 128 / 512 random ids (median of --runs after a warm-up), with logits at
+every position (prefill_ms_*, what model(ids) computes) and at the last only (prefill_last_ms_*,
+what generate() computes for a prompt);
 decode: greedy generation of 64 new tokens after a 16-token prompt with the KV cache, new tokens
 per second after the first (median of --runs). Prints one JSON object.
 """
@@ -45,6 +47,14 @@ def main():
                 model(x)
                 times.append((time.perf_counter() - t0) * 1000)
             out[f"prefill_ms_{n}"] = statistics.median(times)
+            # the prefill generate() runs: logits for the last position only
+            model(x, logits_to_keep=1)
+            times = []
+            for _ in range(a.runs):
+                t0 = time.perf_counter()
+                model(x, logits_to_keep=1)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[f"prefill_last_ms_{n}"] = statistics.median(times)
         rates = []
         prompt = ids(16)
         model.generate(prompt, max_new_tokens=8, do_sample=False, min_new_tokens=8)

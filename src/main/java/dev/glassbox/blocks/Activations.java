@@ -14,10 +14,12 @@ public final class Activations {
     public static NDArray apply(Activation a, NDArray x) {
         switch (a) {
             case GELU_TANH:
-                // GPT-2's gelu_new; DJL's Activation.gelu is the exact erf form, which differs.
-                NDArray cube = x.mul(x).mul(x);
-                NDArray inner = x.add(cube.mul(Constants.of(0.044715f, x))).mul(Constants.of(SQRT_2_OVER_PI, x));
-                return x.mul(Constants.of(0.5f, x)).mul(inner.tanh().add(Constants.of(1f, x)));
+                // GPT-2's gelu_new, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as x·σ(2√(2/π)·x·(1 + 0.044715x²)):
+                // the same function (½(1 + tanh z) = σ(2z)) in 5 operations instead of 9, and libtorch's
+                // sigmoid is vectorised where its tanh is not (25 µs against 4 for 3072 values).
+                // DJL's Activation.gelu is the exact erf form, which differs.
+                NDArray z = x.square().mul(Constants.of(2 * SQRT_2_OVER_PI * 0.044715f, x)).add(Constants.of(2 * SQRT_2_OVER_PI, x)).mul(x);
+                return x.mul(ai.djl.nn.Activation.sigmoid(z));
             case GELU:
                 return ai.djl.nn.Activation.gelu(x);
             case SILU:

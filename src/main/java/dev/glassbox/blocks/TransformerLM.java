@@ -51,6 +51,8 @@ public final class TransformerLM extends AbstractBlock {
     // (a later setArray would not be seen by it).
     private ParameterStore store;
     private dev.glassbox.quant.Int8Matrix int8Head;
+    /** The view OpenBLAS reads the output head through. */
+    private final dev.glassbox.kernels.BlasLinear.Weights headWeights = new dev.glassbox.kernels.BlasLinear.Weights();
 
     public TransformerLM(ModelConfig cfg, Architecture arch) {
         this.config = cfg;
@@ -87,6 +89,17 @@ public final class TransformerLM extends AbstractBlock {
     }
 
     private NDArray logits(ParameterStore ps, NDArray ids, ForwardContext ctx, boolean allPositions, boolean training) {
+        Shape shape = ids.getShape();
+        if (training || shape.dimension() != 2 || shape.size() != 1 || !ai.djl.Device.Type.CPU.equals(ids.getDevice().getDeviceType())) {
+            return logitsOf(ps, ids, ctx, allPositions, training);
+        }
+        // one token of one sequence on the CPU: a decode step (PyTorch on one thread, see DecodeThreads)
+        try (dev.glassbox.kernels.DecodeThreads step = dev.glassbox.kernels.DecodeThreads.enter()) {
+            return logitsOf(ps, ids, ctx, allPositions, training);
+        }
+    }
+
+    private NDArray logitsOf(ParameterStore ps, NDArray ids, ForwardContext ctx, boolean allPositions, boolean training) {
         Shape shape = ids.getShape();
         if (shape.dimension() != 2) {
             throw new GlassboxException("input ids must be [batch, positions], found " + shape);
@@ -210,6 +223,8 @@ public final class TransformerLM extends AbstractBlock {
         h = Half.like(h, w);
         NDArray logits = int8Head != null && dev.glassbox.quant.DecodeRow.applies(h)
                 ? dev.glassbox.quant.DecodeRow.multiply(int8Head, h, null)
+                : dev.glassbox.kernels.BlasLinear.applies(h, w)
+                ? dev.glassbox.kernels.BlasLinear.multiply(h, w, false, null, headWeights)
                 : Half.f32(ai.djl.nn.core.Linear.linear(h, w, null).singletonOrThrow());
         return config.logitsScaling() == 1.0 ? logits : logits.div(Constants.of((float) config.logitsScaling(), logits));
     }

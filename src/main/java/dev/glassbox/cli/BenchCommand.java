@@ -41,6 +41,8 @@ public final class BenchCommand implements Callable<Integer> {
             String quantize = modelOptions.quantization().cliName();
             boolean kernel = modelOptions.quantization() != dev.glassbox.quant.Quantization.NONE && dev.glassbox.quant.Gemv.available();
             int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
+            // which product ran the float32 linear layers: OpenBLAS (loaded by the first one), or PyTorch
+            String linear = dev.glassbox.kernels.BlasLinear.enabled() && dev.glassbox.kernels.OpenBlas.available() ? "openblas" : "pytorch";
             if (json) {
                 ObjectNode o = Json.object();
                 o.put("prefill_ms_128", r.prefillMs128());
@@ -57,6 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("load_ms", loadMs);
                 o.put("quantize", quantize);
                 o.put("int8_kernel", kernel);
+                o.put("linear_kernel", linear);
                 Json.print(System.out, o, false);
             } else {
                 System.out.printf("model            %s (%s, %d layers, %d wide)%n", model.dir(), model.config().modelType(),
@@ -65,6 +68,7 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf("dtype            %s (--dtype %s)%n", heldName(model), modelOptions.precision().cliName());
                 System.out.printf("quantize         %s%s%n", quantize,
                         quantize.equals("none") ? "" : kernel ? " (Vector API kernel)" : " (no Vector API: dequantized weights through PyTorch)");
+                System.out.printf("linear layers    %s%s%n", linear, dev.glassbox.kernels.OpenBlas.problem() == null ? "" : " (" + dev.glassbox.kernels.OpenBlas.problem() + ")");
                 System.out.printf("load             %.0f ms%n", loadMs);
                 System.out.printf("prefill 128      %.1f ms   (all-position logits: %.1f ms)%n", r.prefillMs128(), r.prefillFullLogitsMs128());
                 if (r.prefillMs512() != null) {

@@ -15,7 +15,10 @@ import ai.djl.pytorch.jni.JniUtils;
  *   <li>Zeroing a gradient in place: {@code GradientCollector.zeroGradients()} walks only the system
  *       manager's arrays and subtracts each gradient from itself (NaN stays NaN); this zeroes the one
  *       tensor's gradient as torch's {@code zero_grad} does.
- *   <li>PyTorch's intra-op thread count, which DJL sets from a system property but never reports.
+ *   <li>PyTorch's intra-op thread count, which DJL sets from a system property but never reports
+ *       and never changes afterwards (a decode step runs PyTorch on one thread: {@link dev.glassbox.kernels.DecodeThreads}).
+ *   <li>A direct buffer over a CPU tensor's own memory, for the OpenBLAS decode product
+ *       ({@link dev.glassbox.kernels.BlasLinear}): {@code toByteBuffer} copies.
  * </ul>
  */
 public final class PyTorchInternals {
@@ -32,8 +35,49 @@ public final class PyTorchInternals {
         JniUtils.zeroGrad((PtNDArray) parameter);
     }
 
+    /** True when libtorch records autograd on the calling thread (inside a GradientCollector). */
+    public static boolean isGradMode() {
+        return JniUtils.isGradMode();
+    }
+
+    /** Sets PyTorch's intra-op thread count (process-wide). */
+    public static void setNumThreads(int n) {
+        engine();
+        JniUtils.setNumThreads(n);
+    }
+
     /** PyTorch's intra-op thread count. */
     public static int numThreads() {
+        engine();
         return JniUtils.getNumThreads();
     }
+
+    /**
+     * A direct buffer over the memory of {@code array} (float32 on the CPU), in native byte order.
+     * A contiguous tensor is shared, not copied: writes through the buffer change the array. A
+     * non-contiguous one is first copied into a contiguous array owned by its manager (DJL's rule),
+     * so callers that keep the buffer check {@link #sharesMemory}.
+     */
+    public static java.nio.ByteBuffer directBuffer(NDArray array) {
+        return JniUtils.getByteBuffer((PtNDArray) array, true).order(java.nio.ByteOrder.nativeOrder());
+    }
+
+    /** True when {@link #directBuffer} gives {@code array}'s own memory (asked twice: a copy would move). */
+    public static boolean sharesMemory(NDArray array) {
+        return address(directBuffer(array)) == address(directBuffer(array));
+    }
+
+    private static long address(java.nio.ByteBuffer b) {
+        return new org.bytedeco.javacpp.Pointer(b).address();
+    }
+
+    /** Loads the PyTorch engine (libtorch and DJL's JNI) if nothing has yet; JniUtils needs it. */
+    private static void engine() {
+        if (!engineLoaded) {
+            ai.djl.engine.Engine.getEngine("PyTorch");
+            engineLoaded = true;
+        }
+    }
+
+    private static volatile boolean engineLoaded;
 }

@@ -1,25 +1,15 @@
 package dev.glassbox.quant;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-
 /**
  * The decode-time (one input row) product with int8 weights, y = W·x, on the CPU. It runs the
  * Vector API kernel when the JVM was started with {@code --add-modules jdk.incubator.vector}
  * (bin/glassbox adds it with {@code --quantize int8}); otherwise {@link #available()} is false
  * and callers take the plain PyTorch path over the dequantized weights. Large matrices are split
- * by rows over the PyTorch engine's thread count.
+ * by rows over the PyTorch engine's thread count ({@link dev.glassbox.kernels.RowSplit}).
  */
 public final class Gemv {
 
     private static final boolean AVAILABLE = probe();
-    /** Below this many weights one thread is faster than handing work to a second. */
-    private static final long PARALLEL_MIN = 1L << 18;
-    private static ExecutorService pool;
 
     private Gemv() {}
 
@@ -49,41 +39,8 @@ public final class Gemv {
         if (x.length != w.cols() || y.length != w.rows()) {
             throw new IllegalArgumentException("W is " + w.rows() + "×" + w.cols() + ", x has " + x.length + ", y has " + y.length);
         }
-        // as many threads as PyTorch's intra-op pool (--threads), so both paths use the same cores
-        int n = Math.max(1, Math.min(dev.glassbox.djl.PyTorchInternals.numThreads(), Runtime.getRuntime().availableProcessors()));
-        if (n == 1 || (long) w.rows() * w.cols() < PARALLEL_MIN) {
-            VectorGemv.rows(w.values(), w.scales(), w.cols(), x, y, 0, w.rows());
-            return;
-        }
-        int chunk = (w.rows() + n - 1) / n;
-        List<Future<?>> parts = new ArrayList<>();
-        ExecutorService p = pool(n);
-        for (int i = 1; i < n; i++) {
-            int r0 = Math.min(w.rows(), i * chunk);
-            int r1 = Math.min(w.rows(), r0 + chunk);
-            parts.add(p.submit(() -> VectorGemv.rows(w.values(), w.scales(), w.cols(), x, y, r0, r1)));
-        }
-        VectorGemv.rows(w.values(), w.scales(), w.cols(), x, y, 0, Math.min(w.rows(), chunk));
-        try {
-            for (Future<?> f : parts) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted during an int8 product", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("int8 product failed", e.getCause());
-        }
-    }
-
-    private static synchronized ExecutorService pool(int n) {
-        if (pool == null) {
-            pool = Executors.newCachedThreadPool(r -> {
-                Thread t = new Thread(r, "glassbox-gemv");
-                t.setDaemon(true);
-                return t;
-            });
-        }
-        return pool;
+        // split over PyTorch's configured thread count, as the float32 products are
+        dev.glassbox.kernels.RowSplit.run(w.rows(), (long) w.rows() * w.cols(),
+                (r0, r1) -> VectorGemv.rows(w.values(), w.scales(), w.cols(), x, y, r0, r1));
     }
 }

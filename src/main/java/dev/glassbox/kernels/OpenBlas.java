@@ -1,0 +1,116 @@
+package dev.glassbox.kernels;
+
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads;
+
+/**
+ * OpenBLAS, loaded through JavaCPP (org.bytedeco:openblas) on first use: loading takes about
+ * 0.2 s, so a command that never multiplies never pays it. If it cannot load (another platform, an
+ * unwritable JavaCPP cache folder), {@link #available()} is false and every caller keeps to
+ * PyTorch; the reason is kept for {@code bench} to report.
+ *
+ * <p>OpenBLAS runs on as many threads as PyTorch's intra-op pool. Splitting the columns over
+ * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: a
+ * [128, 768]×[768, 3072] product ran at 66 GFLOPS that way against 153 in OpenBLAS's own threads,
+ * and decode was no faster.
+ */
+public final class OpenBlas {
+
+    private static volatile Boolean available;
+    private static volatile String problem;
+
+    private OpenBlas() {}
+
+    /** True once OpenBLAS is loaded and answers a 1×1 product correctly (loads it on the first call). */
+    public static boolean available() {
+        Boolean a = available;
+        return a != null ? a : load();
+    }
+
+    /** Why OpenBLAS is not used, or null when it is (or was not asked for yet). */
+    public static String problem() {
+        return problem;
+    }
+
+    private static synchronized boolean load() {
+        if (available != null) {
+            return available;
+        }
+        try {
+            Loader.load(openblas_nolapack.class);
+            setThreads(Math.max(1, DecodeThreads.threads())); // PyTorch's intra-op count (--threads)
+            float[] y = {0f};
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, 1, 1, 1f,
+                    new float[] {3f}, 1, new float[] {0.5f}, 1, 0f, y, 1);
+            available = y[0] == 1.5f;
+            if (!available) {
+                problem = "OpenBLAS computed 3·0.5 = " + y[0];
+            }
+        } catch (Throwable e) { // UnsatisfiedLinkError, or JavaCPP's own errors: keep to PyTorch
+            problem = "OpenBLAS did not load: " + e;
+            available = false;
+        }
+        return available;
+    }
+
+    /**
+     * openblas_set_num_threads, through the presets' own function-pointer binding (its allocating
+     * constructor is protected, hence reflection; wrapping the bare address crashes the JVM). Not
+     * blas_set_num_threads, which also calls the MKL_Set_Num_Threads that libtorch exports and so
+     * would make every PyTorch GEMM single-threaded (prefill then took 1.8× as long).
+     */
+    private static void setThreads(int n) throws ReflectiveOperationException {
+        Pointer function = Loader.addressof("openblas_set_num_threads");
+        if (function == null || function.isNull()) {
+            throw new UnsatisfiedLinkError("openblas_set_num_threads not found");
+        }
+        java.lang.reflect.Constructor<SetNumThreads> make = SetNumThreads.class.getDeclaredConstructor();
+        make.setAccessible(true);
+        SetNumThreads f = make.newInstance();
+        f.put(function);
+        f.call(n);
+    }
+
+    /**
+     * y = x·Wᵀ + b for {@code rows} rows of x [rows, in]; W is [out, in] row-major, or [in, out]
+     * when {@code inputMajor}; b may be null.
+     */
+    static void linear(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y) {
+        columns(inputMajor, rows, out, in, w, x, b, y, 0, out);
+    }
+
+    /** Output columns [c0, c1) of y. */
+    private static void columns(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y,
+            int c0, int c1) {
+        int n = c1 - c0;
+        // W's rows c0.. ([out, in]) or columns c0.. ([in, out], leading dimension out)
+        FloatBuffer wp = w.duplicate().position(inputMajor ? c0 : Math.toIntExact((long) c0 * in));
+        FloatBuffer yp = y.duplicate().position(c0);
+        int ldw = inputMajor ? out : in;
+        if (rows == 1) {
+            if (inputMajor) {
+                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, in, n, 1f, wp, ldw, x, 1, 0f, yp, 1);
+            } else {
+                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, n, in, 1f, wp, ldw, x, 1, 0f, yp, 1);
+            }
+            if (b != null) {
+                openblas_nolapack.cblas_saxpy(n, 1f, b.duplicate().position(c0), 1, yp, 1);
+            }
+            return;
+        }
+        float beta = 0f;
+        if (b != null) { // y starts as b in every row, and the product is added (as torch's addmm)
+            FloatBuffer bp = b.duplicate().position(c0);
+            for (int r = 0; r < rows; r++) {
+                openblas_nolapack.cblas_scopy(n, bp, 1, y.duplicate().position(Math.toIntExact((long) r * out + c0)), 1);
+            }
+            beta = 1f;
+        }
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                inputMajor ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
+                rows, n, in, 1f, x, in, wp, ldw, beta, yp, out);
+    }
+}

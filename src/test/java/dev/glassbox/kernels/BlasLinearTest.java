@@ -1,0 +1,134 @@
+package dev.glassbox.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.glassbox.djl.PyTorchInternals;
+import org.junit.jupiter.api.Test;
+
+/** OpenBLAS's products against PyTorch's on the same arrays, for every shape the model uses. */
+class BlasLinearTest {
+
+    /** PyTorch's x·Wᵀ + b, the reference (W [out, in]). */
+    private static float[] torchLinear(NDArray x, NDArray wOutIn, NDArray b) {
+        return ai.djl.nn.core.Linear.linear(x, wOutIn, b).singletonOrThrow().toFloatArray();
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-4f * Math.max(1f, Math.abs(expected[i]));
+            assertEquals(expected[i], actual[i], tol, what + " at " + i);
+        }
+    }
+
+    @Test
+    void matchesPyTorchForOneRowAndManyBothLayoutsWithAndWithoutBias() {
+        assertTrue(OpenBlas.available(), "OpenBLAS should load here: " + OpenBlas.problem());
+        try (NDManager m = NDManager.newBaseManager()) {
+            m.getEngine().setRandomSeed(7);
+            int[][] shapes = {{1, 768, 2304}, {1, 3072, 768}, {1, 768, 50257}, {128, 576, 576}, {3, 1000, 300}, {1, 2048, 129}};
+            for (int[] s : shapes) {
+                int rows = s[0], in = s[1], out = s[2];
+                NDArray x = m.randomNormal(new Shape(1, rows, in));
+                NDArray w = m.randomNormal(new Shape(out, in)); // [out, in]
+                NDArray wIn = w.transpose().duplicate(); // the same matrix stored [in, out] (GPT-2's Conv1D)
+                NDArray b = m.randomNormal(new Shape(out));
+                String what = rows + "×" + in + "→" + out;
+                assertTrue(BlasLinear.applies(x, w), what);
+                NDArray y = BlasLinear.multiply(x, w, false, null, null);
+                assertEquals(new Shape(1, rows, out), y.getShape(), what);
+                assertClose(torchLinear(x, w, null), y.toFloatArray(), what + " [out, in]");
+                assertClose(torchLinear(x, w, b), BlasLinear.multiply(x, w, false, b, null).toFloatArray(), what + " [out, in] + b");
+                assertClose(torchLinear(x, w, b), BlasLinear.multiply(x, wIn, true, b, new BlasLinear.Weights()).toFloatArray(), what + " [in, out] + b");
+            }
+        }
+    }
+
+    @Test
+    void readsNonContiguousInputsCorrectly() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray big = m.randomNormal(new Shape(1, 4, 2, 480));
+            NDArray x = big.get(new NDIndex(":, :, 1, :")); // every other row: a strided view
+            NDArray w = m.randomNormal(new Shape(600, 480));
+            assertTrue(BlasLinear.applies(x, w));
+            assertClose(torchLinear(x, w, null), BlasLinear.multiply(x, w, false, null, null).toFloatArray(), "strided x");
+        }
+    }
+
+    @Test
+    void aCachedWeightViewSeesInPlaceUpdates() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(1, 1, 512));
+            NDArray w = m.randomNormal(new Shape(1024, 512));
+            BlasLinear.Weights cache = new BlasLinear.Weights();
+            BlasLinear.multiply(x, w, false, null, cache);
+            w.muli(2f); // as training's in-place update or int8 quantization does
+            assertClose(torchLinear(x, w, null), BlasLinear.multiply(x, w, false, null, cache).toFloatArray(), "after w *= 2");
+            assertTrue(PyTorchInternals.sharesMemory(w));
+            assertFalse(PyTorchInternals.sharesMemory(m.randomNormal(new Shape(8, 4)).transpose()), "a transposed view is copied");
+        }
+    }
+
+    @Test
+    void leavesTinyProductsToPyTorch() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertFalse(BlasLinear.applies(m.randomNormal(new Shape(1, 300, 64)), m.randomNormal(new Shape(512, 64))), "a 512×64 matrix, any rows");
+            assertTrue(BlasLinear.applies(m.randomNormal(new Shape(1, 1, 512)), m.randomNormal(new Shape(512, 512))), "512×512 = 2^18 weights");
+        }
+    }
+
+    @Test
+    void leavesAutogradToPyTorch() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(1, 1, 1024));
+            NDArray w = m.randomNormal(new Shape(1024, 1024));
+            assertTrue(BlasLinear.applies(x, w));
+            w.setRequiresGradient(true);
+            assertFalse(BlasLinear.applies(x, w), "a weight that wants a gradient");
+            try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                NDArray x2 = m.randomNormal(new Shape(1, 1, 1024));
+                x2.setRequiresGradient(true);
+                assertFalse(BlasLinear.applies(x2.mul(2f), m.randomNormal(new Shape(1024, 1024))), "an input on the tape");
+            }
+            assertFalse(BlasLinear.applies(x.toType(ai.djl.ndarray.types.DataType.FLOAT16, false), w.toType(ai.djl.ndarray.types.DataType.FLOAT16, false)),
+                    "half precision");
+        }
+    }
+
+    @Test
+    void aDecodeStepRunsPyTorchOnOneThreadAndRestoresTheCount() {
+        int before = PyTorchInternals.numThreads();
+        try (DecodeThreads outer = DecodeThreads.enter()) {
+            assertEquals(Math.min(before, 1), PyTorchInternals.numThreads());
+            assertEquals(before, DecodeThreads.threads(), "the products still see the configured count");
+            try (DecodeThreads inner = DecodeThreads.enter()) {
+                assertEquals(Math.min(before, 1), PyTorchInternals.numThreads());
+            }
+            assertEquals(Math.min(before, 1), PyTorchInternals.numThreads(), "still inside the outer step");
+        }
+        assertEquals(before, PyTorchInternals.numThreads());
+    }
+
+    @Test
+    void theColumnSplitCoversEveryColumnOnce() {
+        int[] hits = new int[1000];
+        RowSplit.run(hits.length, 1L << 30, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                synchronized (hits) {
+                    hits[c]++;
+                }
+            }
+        });
+        int[] ones = new int[hits.length];
+        java.util.Arrays.fill(ones, 1);
+        assertArrayEquals(ones, hits);
+    }
+}
