@@ -19,7 +19,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs per figure (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype, load_ms, quantize.")
+    @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype, load_ms, quantize, int8_kernel, linear_kernel.")
     boolean json;
 
     @Option(names = "--throughput", description = "Batch throughput instead: scoring tokens/s at batch 1, 4, 16 (128-token prompts), "
