@@ -16,7 +16,8 @@ public final class Activations {
             case GELU_TANH:
                 // GPT-2's gelu_new, ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as x·σ(2√(2/π)·x·(1 + 0.044715x²)):
                 // the same function (½(1 + tanh z) = σ(2z)) in 5 operations instead of 9, and libtorch's
-                // sigmoid is vectorised where its tanh is not (25 µs against 4 for 3072 values).
+                // sigmoid is vectorised where its tanh is not (3072 values on one thread: 13–17 µs
+                // for tanh, 3.5–3.7 µs for sigmoid).
                 // DJL's Activation.gelu is the exact erf form, which differs.
                 NDArray z = x.square().mul(Constants.of(2 * SQRT_2_OVER_PI * 0.044715f, x)).add(Constants.of(2 * SQRT_2_OVER_PI, x)).mul(x);
                 return x.mul(ai.djl.nn.Activation.sigmoid(z));

@@ -41,8 +41,8 @@ public final class BenchCommand implements Callable<Integer> {
             String quantize = modelOptions.quantization().cliName();
             boolean kernel = modelOptions.quantization() != dev.glassbox.quant.Quantization.NONE && dev.glassbox.quant.Gemv.available();
             int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
-            // which product ran the float32 linear layers: OpenBLAS (loaded by the first one), or PyTorch
-            String linear = dev.glassbox.kernels.BlasLinear.enabled() && dev.glassbox.kernels.OpenBlas.available() ? "openblas" : "pytorch";
+            // which product ran the float32 linear layers: OpenBLAS is loaded only by a layer that uses it
+            String linear = dev.glassbox.kernels.OpenBlas.loaded() ? "openblas" : "pytorch";
             if (json) {
                 ObjectNode o = Json.object();
                 o.put("prefill_ms_128", r.prefillMs128());

@@ -14,8 +14,8 @@ import java.nio.FloatBuffer;
  *
  * <p>Why: libtorch 2.7's MKL reaches about half of OpenBLAS's speed on this project's AMD EPYC
  * machines, for both shapes: a 50257×768 matrix-vector product read memory at 11 GB/s through
- * MKL and 23 GB/s through OpenBLAS, and a [128, 768]×[768, 3072] product ran at 147 GFLOPS
- * through OpenBLAS against 80–95 through PyTorch (README "Performance"). Everything else in the
+ * MKL and 23 GB/s through OpenBLAS, and a [128, 768]×[768, 3072] product ran at 112 GFLOPS
+ * through OpenBLAS against 70 through PyTorch, both on 2 threads (README "Performance"). Everything else in the
  * model stays in PyTorch. Where this does not apply (a gradient wanted, half precision, the GPU,
  * {@code -Dglassbox.openblas=false}, or OpenBLAS failing to load) the caller takes PyTorch's
  * product; both compute the same sums, in a different order (parity within float32 rounding).
@@ -27,11 +27,6 @@ public final class BlasLinear {
     static final long MIN_WEIGHTS = 1L << 18;
 
     private BlasLinear() {}
-
-    /** False when {@code -Dglassbox.openblas=false} keeps every product in PyTorch. */
-    public static boolean enabled() {
-        return ENABLED;
-    }
 
     /** True when {@code x} [..., in] times {@code w} may go through {@link #multiply}. */
     public static boolean applies(NDArray x, NDArray w) {

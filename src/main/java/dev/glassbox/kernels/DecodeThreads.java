@@ -10,7 +10,7 @@ import dev.glassbox.djl.PyTorchInternals;
  * norm, a softmax over the past), where waking a second OpenMP thread costs more than it saves;
  * measured on GPT-2 small, the work outside the matrix products took 15 ms a token on two
  * threads and 10 ms on one. The matrix products themselves still use every configured thread
- * ({@link RowSplit}). Steps running at once on several Java threads share the setting: the
+ * (OpenBLAS's own pool, and {@link RowSplit} for the int8 kernel). Steps running at once on several Java threads share the setting: the
  * count is restored when the last of them ends.
  */
 public final class DecodeThreads implements AutoCloseable {

@@ -30,6 +30,11 @@ public final class OpenBlas {
         return a != null ? a : load();
     }
 
+    /** True when OpenBLAS has been loaded (by a product large enough to use it) and works; loads nothing. */
+    public static boolean loaded() {
+        return Boolean.TRUE.equals(available);
+    }
+
     /** Why OpenBLAS is not used, or null when it is (or was not asked for yet). */
     public static String problem() {
         return problem;
@@ -76,41 +81,30 @@ public final class OpenBlas {
 
     /**
      * y = x·Wᵀ + b for {@code rows} rows of x [rows, in]; W is [out, in] row-major, or [in, out]
-     * when {@code inputMajor}; b may be null.
+     * when {@code inputMajor} (leading dimension out); b may be null.
      */
     static void linear(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y) {
-        columns(inputMajor, rows, out, in, w, x, b, y, 0, out);
-    }
-
-    /** Output columns [c0, c1) of y. */
-    private static void columns(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y,
-            int c0, int c1) {
-        int n = c1 - c0;
-        // W's rows c0.. ([out, in]) or columns c0.. ([in, out], leading dimension out)
-        FloatBuffer wp = w.duplicate().position(inputMajor ? c0 : Math.toIntExact((long) c0 * in));
-        FloatBuffer yp = y.duplicate().position(c0);
         int ldw = inputMajor ? out : in;
         if (rows == 1) {
             if (inputMajor) {
-                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, in, n, 1f, wp, ldw, x, 1, 0f, yp, 1);
+                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, in, out, 1f, w, ldw, x, 1, 0f, y, 1);
             } else {
-                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, n, in, 1f, wp, ldw, x, 1, 0f, yp, 1);
+                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, out, in, 1f, w, ldw, x, 1, 0f, y, 1);
             }
             if (b != null) {
-                openblas_nolapack.cblas_saxpy(n, 1f, b.duplicate().position(c0), 1, yp, 1);
+                openblas_nolapack.cblas_saxpy(out, 1f, b, 1, y, 1);
             }
             return;
         }
         float beta = 0f;
         if (b != null) { // y starts as b in every row, and the product is added (as torch's addmm)
-            FloatBuffer bp = b.duplicate().position(c0);
             for (int r = 0; r < rows; r++) {
-                openblas_nolapack.cblas_scopy(n, bp, 1, y.duplicate().position(Math.toIntExact((long) r * out + c0)), 1);
+                openblas_nolapack.cblas_scopy(out, b, 1, y.duplicate().position(Math.toIntExact((long) r * out)), 1);
             }
             beta = 1f;
         }
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                 inputMajor ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
-                rows, n, in, 1f, x, in, wp, ldw, beta, yp, out);
+                rows, out, in, 1f, x, in, w, ldw, beta, y, out);
     }
 }

@@ -9,8 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class RowSplit {
 
-    /** Below this many multiply-adds one thread is faster than handing half to another. */
-    private static final long PARALLEL_MIN = 1L << 16;
+    /** Below this many multiply-adds one thread is faster than handing work to a second (measured for the int8 GEMV). */
+    private static final long PARALLEL_MIN = 1L << 18;
     private static final Worker[] WORKERS = new Worker[Math.max(0, Math.min(15, Runtime.getRuntime().availableProcessors() - 1))];
 
     /** Computes output columns [c0, c1). */
@@ -31,8 +31,7 @@ public final class RowSplit {
             return;
         }
         // one share a thread, taken in turn: a worker that starts late finds its share taken
-        int pieces = n;
-        int chunk = ((columns + pieces - 1) / pieces + 15) / 16 * 16; // whole cache lines of y per share
+        int chunk = ((columns + n - 1) / n + 15) / 16 * 16; // whole cache lines of y per share
         Shares shares = new Shares(part, columns, chunk);
         for (int i = 1; i < n; i++) {
             worker(i - 1).give(shares);
