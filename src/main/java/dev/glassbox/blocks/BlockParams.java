@@ -12,7 +12,8 @@ import ai.djl.util.PairList;
  * <ul>
  *   <li>{@value #CONTEXT}: the {@link ForwardContext} (KV cache and hooks); absent means a plain
  *       forward pass without either;
- *   <li>{@value #ROTARY}: this layer's rotary tables {@code NDArray[] {cos, sin}}, [1, T, 1, r] each,
+ *   <li>{@value #ROTARY}: this layer's rotary tables {@code NDArray[] {cos, sin}}, [1, T, 1, r] each
+ *       (for a single float32 position also the rotation matrix [r, r], see Attention.rotate),
  *       absent for layers without rotary positions;
  *   <li>{@value #MASK}: this layer's additive mask (0 or -inf), absent when nothing is masked;
  *   <li>{@value #ALL_POSITIONS}: {@link TransformerLM} only, Boolean: logits for every position

@@ -253,8 +253,33 @@ public final class TransformerLM extends AbstractBlock {
         Shape s = new Shape(1, t, 1, rope.rotaryDim());
         // Engine-owned copies: autograd keeps them for the backward pass (see Owned).
         // computed in float32, used in the stream's type (transformers' cos.to(x.dtype))
-        return new NDArray[] {
-            Half.as(Owned.copyOf(m.create(cs[0], s)), streamType), Half.as(Owned.copyOf(m.create(cs[1], s)), streamType)};
+        NDArray cos = Half.as(Owned.copyOf(m.create(cs[0], s)), streamType);
+        NDArray sin = Half.as(Owned.copyOf(m.create(cs[1], s)), streamType);
+        if (t != 1 || streamType != DataType.FLOAT32) {
+            return new NDArray[] {cos, sin};
+        }
+        // one position (a decode step): the whole rotation as one matrix, see Attention.rotate
+        return new NDArray[] {cos, sin, Owned.copyOf(m.create(rotationMatrix(cs[0], cs[1]), new Shape(cs[0].length, cs[0].length)))};
+    }
+
+    /**
+     * The rotation x·cos + rotate_half(x)·sin of one position as a matrix R with y = x·R:
+     * R_ii = cos_i, and rotate_half's [-x₂, x₁] puts -sin_i at R_(i+h, i) for i below h = d/2 and
+     * sin_i at R_(i−h, i) above. One product for each of q and k replaces seven operations.
+     */
+    static float[] rotationMatrix(float[] cos, float[] sin) {
+        int d = cos.length;
+        int h = d / 2;
+        float[] r = new float[d * d];
+        for (int i = 0; i < d; i++) {
+            r[i * d + i] = cos[i];
+            if (i < h) {
+                r[(i + h) * d + i] = -sin[i];
+            } else {
+                r[(i - h) * d + i] = sin[i];
+            }
+        }
+        return r;
     }
 
     /**

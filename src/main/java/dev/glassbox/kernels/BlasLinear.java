@@ -8,27 +8,39 @@ import dev.glassbox.djl.PyTorchInternals;
 import java.nio.FloatBuffer;
 
 /**
- * A float32 linear layer on the CPU, y = x·Wᵀ (+ b), through OpenBLAS on the PyTorch tensors' own
- * memory (no copies: W, x and y are read and written where libtorch keeps them): sgemv for one
- * row (a decode step), sgemm for several (a prompt).
+ * A float32 linear layer on the CPU for one input row (a decode step), y = x·Wᵀ (+ b), through
+ * OpenBLAS's sgemv on the PyTorch tensors' own memory (no copies: W, x and y are read and written
+ * where libtorch keeps them).
  *
- * <p>Why: libtorch 2.7's MKL reaches about half of OpenBLAS's speed on this project's AMD EPYC
- * machines, for both shapes: a 50257×768 matrix-vector product read memory at 11 GB/s through
- * MKL and 23 GB/s through OpenBLAS, and a [128, 768]×[768, 3072] product ran at 112 GFLOPS
- * through OpenBLAS against 70 through PyTorch, both on 2 threads (README "Performance"). Everything else in the
- * model stays in PyTorch. Where this does not apply (a gradient wanted, half precision, the GPU,
+ * <p>Why: libtorch 2.7.1's MKL GEMV reads memory at half OpenBLAS's speed or less. On this
+ * project's AMD EPYC machines a 50257×768 matrix-vector product read 11 GB/s through MKL and 23
+ * through OpenBLAS; on an Intel Xeon (AVX-512) machine of the same type 28.8 against 35.0 GB/s,
+ * and 14.8 against 20.3 GB/s for GPT-2's 2304×768 qkv projection (README "Performance").
+ *
+ * <p>Why only one row: several rows (a prompt, a batch) run with PyTorch on its OpenMP threads,
+ * and OpenBLAS's own threads keep spinning about 0.1 s after each call, taking the cores OpenMP
+ * needs for the operations between the products. With OpenBLAS for prompts too, a 128-token GPT-2
+ * prefill took 257 ms against 211 ms with PyTorch's GEMM (OMP_WAIT_POLICY=PASSIVE, Intel), and 898
+ * against 239 ms where OpenMP spins (its default, as in a JVM not started by bin/glassbox). A
+ * decode step runs PyTorch on one thread ({@link DecodeThreads}), so nothing competes there.
+ *
+ * <p>Where this does not apply (several rows, a gradient wanted, half precision, the GPU,
  * {@code -Dglassbox.openblas=false}, or OpenBLAS failing to load) the caller takes PyTorch's
  * product; both compute the same sums, in a different order (parity within float32 rounding).
  */
 public final class BlasLinear {
 
     private static final boolean ENABLED = !"false".equals(System.getProperty("glassbox.openblas"));
-    /** Matrices with fewer weights stay in PyTorch: a 64-wide model never loads OpenBLAS (0.2 s). */
-    static final long MIN_WEIGHTS = 1L << 18;
+    /**
+     * Matrices with fewer weights stay in PyTorch: a 64-wide model never loads OpenBLAS (0.2 s).
+     * SmolLM's 192×576 key and value projections (110,592 weights) are above it: through
+     * PyTorch they read 9 GB/s, a sixth of the 60 such products' time in a decode step.
+     */
+    static final long MIN_WEIGHTS = 1L << 16;
 
     private BlasLinear() {}
 
-    /** True when {@code x} [..., in] times {@code w} may go through {@link #multiply}. */
+    /** True when the single row {@code x} [..., in] times {@code w} may go through {@link #multiply}. */
     public static boolean applies(NDArray x, NDArray w) {
         if (!ENABLED || x.getDataType() != DataType.FLOAT32 || w.getDataType() != DataType.FLOAT32) {
             return false;
@@ -37,11 +49,11 @@ public final class BlasLinear {
             return false;
         }
         Shape s = x.getShape();
-        if (s.dimension() < 1 || s.size() == 0 || w.getShape().size() < MIN_WEIGHTS) {
-            // a tiny matrix: not worth loading OpenBLAS for (start-up) nor its call overhead. Decided
-            // by W alone, so one layer takes one path for every number of rows (a prompt's
-            // logits and a decode step's then round alike).
-            return false;
+        if (s.dimension() < 1 || s.size() == 0 || s.size() != s.get(s.dimension() - 1)) {
+            return false; // not a single row: PyTorch's GEMM on its own threads (see above)
+        }
+        if (w.getShape().size() < MIN_WEIGHTS) {
+            return false; // a tiny matrix: not worth loading OpenBLAS for (start-up) nor its call overhead
         }
         // autograd must see the product (training, attribution patching): PyTorch's path records it
         return !PyTorchInternals.isGradMode() && !x.hasGradient() && !w.hasGradient() && OpenBlas.available();
@@ -67,7 +79,7 @@ public final class BlasLinear {
     }
 
     /**
-     * y = x·Wᵀ + b for {@code x} [..., in], shaped like x with its last axis the output width; W
+     * y = x·Wᵀ + b for the single row {@code x} [..., in], shaped like x with its last axis the output width; W
      * is [out, in], or [in, out] when {@code inputMajor} (GPT-2's Conv1D, read as stored).
      *
      * @param cache where the view of W is kept (one per projection), or null to view it now
@@ -84,13 +96,15 @@ public final class BlasLinear {
         if (xs.get(xs.dimension() - 1) != in) {
             throw new IllegalArgumentException("x is " + xs + ", W is " + ws + (inputMajor ? " [in, out]" : " [out, in]"));
         }
-        int rows = Math.toIntExact(xs.size() / in);
+        if (xs.size() != in) {
+            throw new IllegalArgumentException("x must be a single row of " + in + ", found " + xs);
+        }
         FloatBuffer wb = cache != null ? cache.of(w) : PyTorchInternals.directBuffer(w).asFloatBuffer();
         NDArray y = x.getManager().create(xs.slice(0, xs.dimension() - 1).add(out), DataType.FLOAT32);
         FloatBuffer yb = PyTorchInternals.directBuffer(y).asFloatBuffer();
         FloatBuffer xb = PyTorchInternals.directBuffer(x).asFloatBuffer();
         FloatBuffer bb = b == null ? null : PyTorchInternals.directBuffer(b).asFloatBuffer();
-        OpenBlas.linear(inputMajor, rows, out, in, wb, xb, bb, yb);
+        OpenBlas.gemv(inputMajor, out, in, wb, xb, bb, yb);
         return y;
     }
 }

@@ -12,10 +12,9 @@ import org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads;
  * unwritable JavaCPP cache folder), {@link #available()} is false and every caller keeps to
  * PyTorch; the reason is kept for {@code bench} to report.
  *
- * <p>OpenBLAS runs on as many threads as PyTorch's intra-op pool. Splitting the columns over
- * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: a
- * [128, 768]×[768, 3072] product ran at 66 GFLOPS that way against 153 in OpenBLAS's own threads,
- * and decode was no faster.
+ * <p>OpenBLAS runs on as many threads as PyTorch's intra-op pool. Splitting the rows over
+ * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: decode was no
+ * faster.
  */
 public final class OpenBlas {
 
@@ -80,31 +79,17 @@ public final class OpenBlas {
     }
 
     /**
-     * y = x·Wᵀ + b for {@code rows} rows of x [rows, in]; W is [out, in] row-major, or [in, out]
-     * when {@code inputMajor} (leading dimension out); b may be null.
+     * y = W·x + b for one row x [in]; W is [out, in] row-major, or [in, out] when {@code inputMajor}
+     * (leading dimension out); b may be null.
      */
-    static void linear(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y) {
-        int ldw = inputMajor ? out : in;
-        if (rows == 1) {
-            if (inputMajor) {
-                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, in, out, 1f, w, ldw, x, 1, 0f, y, 1);
-            } else {
-                openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, out, in, 1f, w, ldw, x, 1, 0f, y, 1);
-            }
-            if (b != null) {
-                openblas_nolapack.cblas_saxpy(out, 1f, b, 1, y, 1);
-            }
-            return;
+    static void gemv(boolean inputMajor, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y) {
+        if (inputMajor) {
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, in, out, 1f, w, out, x, 1, 0f, y, 1);
+        } else {
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, out, in, 1f, w, in, x, 1, 0f, y, 1);
         }
-        float beta = 0f;
-        if (b != null) { // y starts as b in every row, and the product is added (as torch's addmm)
-            for (int r = 0; r < rows; r++) {
-                openblas_nolapack.cblas_scopy(out, b, 1, y.duplicate().position(Math.toIntExact((long) r * out)), 1);
-            }
-            beta = 1f;
+        if (b != null) {
+            openblas_nolapack.cblas_saxpy(out, 1f, b, 1, y, 1);
         }
-        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                inputMajor ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
-                rows, out, in, 1f, x, in, w, ldw, beta, y, out);
     }
 }
