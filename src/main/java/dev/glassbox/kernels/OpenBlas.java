@@ -12,9 +12,10 @@ import org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads;
  * unwritable JavaCPP cache folder), {@link #available()} is false and every caller keeps to
  * PyTorch; the reason is kept for {@code bench} to report.
  *
- * <p>OpenBLAS runs on as many threads as PyTorch's intra-op pool. Splitting the rows over
- * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: decode was no
- * faster.
+ * <p>OpenBLAS runs on as many threads as PyTorch's intra-op pool. Splitting the columns over
+ * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: a
+ * [128, 768]×[768, 3072] product ran at 66 GFLOPS that way against 153 in OpenBLAS's own threads,
+ * and decode was no faster.
  */
 public final class OpenBlas {
 

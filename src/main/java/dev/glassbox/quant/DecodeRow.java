@@ -20,8 +20,7 @@ public final class DecodeRow {
         if (!Gemv.available() || x.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
             return false;
         }
-        Shape s = x.getShape();
-        return s.dimension() >= 1 && s.size() == s.get(s.dimension() - 1) && !x.hasGradient();
+        return dev.glassbox.kernels.BlasLinear.singleRow(x.getShape()) && !x.hasGradient();
     }
 
     /** x·Wᵀ (+ b) for the single row {@code x}, shaped like x with its last axis W's rows. */
