@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.kernels.RowAttention;
 
 /**
  * Causal multi-head self-attention with grouped-query heads: Q = xW_Q, K = xW_K, V = xW_V split
@@ -128,6 +129,13 @@ public final class Attention extends ArrayBlock {
         if (rotary) {
             qs = ctx.hook(prefix + "attn.rot_q", rotate(qs, cosSin));
             ks = ctx.hook(prefix + "attn.rot_k", rotate(ks, cosSin));
+        }
+        if (t == 1 && !ctx.hooked() && RowAttention.applies(qs, ks, vs, ctx.cache(), mask)) {
+            // a plain decode step of one sequence: the attention core in one pass (see RowAttention)
+            NDArray z = RowAttention.attend(qs, ks, vs, mask, ctx.cache(), layer, scale, softcap);
+            if (z != null) {
+                return new NDList(o.forward(ps, z, training));
+            }
         }
         // [B, heads, T, d]
         NDArray qh = qs.transpose(0, 2, 1, 3);

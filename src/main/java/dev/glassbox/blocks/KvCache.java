@@ -33,6 +33,9 @@ public final class KvCache implements AutoCloseable {
     private long[][] tokenIds;
     /** 1 for a real slot and 0 for a pad, [B][capacity]; null while every slot is real. */
     private long[][] slotMask;
+    /** Direct views of each layer's float32 buffers (for {@link #rowViews}), and the arrays they view. */
+    private java.nio.FloatBuffer[][] views;
+    private NDArray[] viewed;
 
     /**
      * @param parent the manager the cache's own manager hangs from
@@ -131,6 +134,37 @@ public final class KvCache implements AutoCloseable {
         values[layer].set(fresh, v);
         NDIndex upToNow = new NDIndex(":, :, :{}", end);
         return new NDArray[] {keys[layer].get(upToNow), values[layer].get(upToNow)};
+    }
+
+    /**
+     * Room for one more position of {@code layer}, for a single-row step that writes its key and
+     * value itself ({@link dev.glassbox.kernels.RowAttention}): direct views of the layer's keys
+     * and values [B, K, capacity, d] in the tensors' own memory, or null where that cannot be had
+     * (not float32, or buffers that are not contiguous), in which case the caller takes
+     * {@link #append}. The views are valid until the next call that grows or reorders the cache.
+     */
+    public java.nio.FloatBuffer[] rowViews(int layer) {
+        ensureCapacity(length + 1);
+        if (keys[layer] == null) {
+            keys[layer] = allocate(DataType.FLOAT32);
+            values[layer] = allocate(DataType.FLOAT32);
+        }
+        if (keys[layer].getDataType() != DataType.FLOAT32 || values[layer].getDataType() != DataType.FLOAT32) {
+            return null;
+        }
+        if (views == null) {
+            views = new java.nio.FloatBuffer[keys.length][];
+            viewed = new NDArray[keys.length];
+        }
+        if (viewed[layer] != keys[layer]) {
+            boolean shared = dev.glassbox.djl.PyTorchInternals.sharesMemory(keys[layer])
+                    && dev.glassbox.djl.PyTorchInternals.sharesMemory(values[layer]);
+            views[layer] = shared ? new java.nio.FloatBuffer[] {
+                dev.glassbox.djl.PyTorchInternals.directBuffer(keys[layer]).asFloatBuffer(),
+                dev.glassbox.djl.PyTorchInternals.directBuffer(values[layer]).asFloatBuffer()} : null;
+            viewed[layer] = keys[layer];
+        }
+        return views[layer];
     }
 
     /** Called once per forward call, after every layer has appended {@code t} positions. */

@@ -74,8 +74,14 @@ public final class Norm extends ArrayBlock {
                 NDArray x32 = Half.f32(x);
                 return Half.like(ai.djl.nn.norm.LayerNorm.layerNorm(x32, new Shape(size), Half.f32(w), Half.f32(b), eps).singletonOrThrow(), x);
             case RMS_NORM:
+                if (dev.glassbox.kernels.RowNorm.applies(x, w)) {
+                    return dev.glassbox.kernels.RowNorm.rms(x, w, eps, false); // a decode step's row, in one pass
+                }
                 return Half.like(normalizeRms(Half.f32(x)), x).mul(w);
             case RMS_NORM_PLUS_ONE:
+                if (dev.glassbox.kernels.RowNorm.applies(x, w)) {
+                    return dev.glassbox.kernels.RowNorm.rms(x, w, eps, true);
+                }
                 NDArray w32 = Half.f32(w);
                 return Half.like(normalizeRms(Half.f32(x)).mul(w32.add(Constants.of(1f, w32))), x);
             default:

@@ -90,11 +90,13 @@ public final class TransformerLM extends AbstractBlock {
 
     private NDArray logits(ParameterStore ps, NDArray ids, ForwardContext ctx, boolean allPositions, boolean training) {
         Shape shape = ids.getShape();
-        if (training || shape.dimension() != 2 || shape.size() != 1 || !ai.djl.Device.Type.CPU.equals(ids.getDevice().getDeviceType())) {
+        if (training || shape.dimension() != 2 || !ai.djl.Device.Type.CPU.equals(ids.getDevice().getDeviceType())
+                || (shape.size() != 1 && !dev.glassbox.kernels.BlasLinear.usable(unembedding()))) {
             return logitsOf(ps, ids, ctx, allPositions, training);
         }
-        // one token of one sequence on the CPU: a decode step (PyTorch on one thread, see DecodeThreads)
-        try (dev.glassbox.kernels.DecodeThreads step = dev.glassbox.kernels.DecodeThreads.enter()) {
+        // a decode step of one sequence, or a float32 prompt or batch whose products OpenBLAS
+        // computes: PyTorch on one thread (see ForwardThreads)
+        try (dev.glassbox.kernels.ForwardThreads step = dev.glassbox.kernels.ForwardThreads.enter()) {
             return logitsOf(ps, ids, ctx, allPositions, training);
         }
     }

@@ -16,7 +16,7 @@ import ai.djl.pytorch.jni.JniUtils;
  *       manager's arrays and subtracts each gradient from itself (NaN stays NaN); this zeroes the one
  *       tensor's gradient as torch's {@code zero_grad} does.
  *   <li>PyTorch's intra-op thread count, which DJL sets from a system property but never reports
- *       and never changes afterwards (a decode step runs PyTorch on one thread: {@link dev.glassbox.kernels.DecodeThreads}).
+ *       and never changes afterwards (a decode step runs PyTorch on one thread: {@link dev.glassbox.kernels.ForwardThreads}).
  *   <li>A direct buffer over a CPU tensor's own memory, for the OpenBLAS linear layers
  *       ({@link dev.glassbox.kernels.BlasLinear}): {@code toByteBuffer} copies.
  * </ul>

@@ -177,6 +177,10 @@ public final class ExplorerServer implements AutoCloseable {
             try {
                 checkHost(ex.getRequestHeaders());
                 if (path.startsWith("/api/")) {
+                    // libtorch's grad mode is per thread and starts on in a new one: off, as on the
+                    // thread that loaded the model, so a request computes exactly what the library
+                    // computes there (the same kernels) and records no autograd graph
+                    dev.glassbox.djl.PyTorchInternals.setGradMode(false);
                     api(ex, path, method);
                 } else {
                     page(ex, path, method);

@@ -8,25 +8,28 @@ import dev.glassbox.djl.PyTorchInternals;
 import java.nio.FloatBuffer;
 
 /**
- * A float32 linear layer on the CPU for one input row (a decode step), y = x·Wᵀ (+ b), through
- * OpenBLAS's sgemv on the PyTorch tensors' own memory (no copies: W, x and y are read and written
- * where libtorch keeps them).
+ * A float32 linear layer on the CPU, y = x·Wᵀ (+ b), through OpenBLAS on the PyTorch tensors' own
+ * memory (no copies: W, x and y are read and written where libtorch keeps them): sgemv for one
+ * row (a decode step), sgemm for several (a prompt, a batch).
  *
- * <p>Why: libtorch 2.7.1's MKL GEMV reads memory at half OpenBLAS's speed or less. On this
- * project's AMD EPYC machines a 50257×768 matrix-vector product read 11 GB/s through MKL and 23
- * through OpenBLAS; on an Intel Xeon (AVX-512) machine of the same type 28.8 against 35.0 GB/s,
- * and 14.8 against 20.3 GB/s for GPT-2's 2304×768 qkv projection (README "Performance").
+ * <p>Why: libtorch 2.7.1's MKL is slower than OpenBLAS for both shapes on this project's
+ * machines. On the AMD EPYC machines a 50257×768 matrix-vector product read 11 GB/s through MKL
+ * and 23 through OpenBLAS, and prompt-sized products [128, d]×[d, n] on the GPT-2 and SmolLM
+ * shapes ran at 60–88 GFLOPS through PyTorch against 129–163 through OpenBLAS (AMD EPYC Zen 4, 2
+ * threads); on an Intel Xeon (AVX-512) machine the GEMV read 28.8 against 35.0 GB/s, and the GEMMs
+ * ran at 139–228 against ~230 GFLOPS (README "Performance").
  *
- * <p>Why only one row: several rows (a prompt, a batch) run with PyTorch on its OpenMP threads,
- * and OpenBLAS's own threads keep spinning about 0.1 s after each call, taking the cores OpenMP
- * needs for the operations between the products. With OpenBLAS for prompts too, a 128-token GPT-2
- * prefill took 257 ms against 211 ms with PyTorch's GEMM (OMP_WAIT_POLICY=PASSIVE, Intel), and 898
- * against 239 ms where OpenMP spins (its default, as in a JVM not started by bin/glassbox). A
- * decode step runs PyTorch on one thread ({@link DecodeThreads}), so nothing competes there.
+ * <p>Why several rows only inside a {@link ForwardThreads} forward: OpenBLAS's own threads keep
+ * spinning about 0.1 s after each call and take the cores PyTorch's OpenMP threads need for the
+ * operations between the products. With PyTorch on two threads, a 128-token GPT-2 prefill took
+ * 257 ms through OpenBLAS against 211 through PyTorch (Intel, OMP_WAIT_POLICY=PASSIVE), and 898
+ * against 239 where OpenMP spins too (its default, as in a JVM not started by bin/glassbox). A
+ * one-thread forward leaves OpenBLAS's workers the other cores.
  *
- * <p>Where this does not apply (several rows, a gradient wanted, half precision, the GPU,
- * {@code -Dglassbox.openblas=false}, or OpenBLAS failing to load) the caller takes PyTorch's
- * product; both compute the same sums, in a different order (parity within float32 rounding).
+ * <p>Where this does not apply (a gradient wanted, half precision, the GPU, several rows outside
+ * a one-thread forward, {@code -Dglassbox.openblas=false}, or OpenBLAS failing to load) the caller
+ * takes PyTorch's product; both compute the same sums, in a different order (parity within
+ * float32 rounding).
  */
 public final class BlasLinear {
 
@@ -40,22 +43,34 @@ public final class BlasLinear {
 
     private BlasLinear() {}
 
-    /** True when the single row {@code x} [..., in] times {@code w} may go through {@link #multiply}. */
+
+    /**
+     * True when {@code x} [..., in] times {@code w} may go through {@link #multiply}: one row, or
+     * several inside a one-thread forward ({@link ForwardThreads}).
+     */
     public static boolean applies(NDArray x, NDArray w) {
-        if (!ENABLED || x.getDataType() != DataType.FLOAT32 || w.getDataType() != DataType.FLOAT32) {
+        if (x.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
             return false;
         }
-        if (!Device.Type.CPU.equals(x.getDevice().getDeviceType()) || !Device.Type.CPU.equals(w.getDevice().getDeviceType())) {
-            return false;
-        }
-        if (!singleRow(x.getShape())) {
+        if (x.getShape().size() == 0 || (!singleRow(x.getShape()) && !ForwardThreads.inside())) {
             return false; // PyTorch's GEMM on its own threads (see above)
+        }
+        // autograd must see the product (training, attribution patching): PyTorch's path records it
+        return usable(w) && !x.hasGradient();
+    }
+
+    /**
+     * True when products with {@code w} may go through OpenBLAS at all: float32 on the CPU, no
+     * gradient wanted of it, large enough, and OpenBLAS loaded (loads it for such a matrix).
+     */
+    public static boolean usable(NDArray w) {
+        if (!ENABLED || w.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(w.getDevice().getDeviceType())) {
+            return false;
         }
         if (w.getShape().size() < MIN_WEIGHTS) {
             return false; // a tiny matrix: not worth loading OpenBLAS for (start-up) nor its call overhead
         }
-        // autograd must see the product (training, attribution patching): PyTorch's path records it
-        return !PyTorchInternals.isGradMode() && !x.hasGradient() && !w.hasGradient() && OpenBlas.available();
+        return !PyTorchInternals.isGradMode() && !w.hasGradient() && OpenBlas.available();
     }
 
     /** True when {@code s} [..., in] holds exactly one non-empty row (a decode step of one sequence). */
@@ -83,7 +98,7 @@ public final class BlasLinear {
     }
 
     /**
-     * y = x·Wᵀ + b for the single row {@code x} [..., in], shaped like x with its last axis the output width; W
+     * y = x·Wᵀ + b for {@code x} [..., in], shaped like x with its last axis the output width; W
      * is [out, in], or [in, out] when {@code inputMajor} (GPT-2's Conv1D, read as stored).
      *
      * @param cache where the view of W is kept (one per projection), or null to view it now
@@ -100,15 +115,17 @@ public final class BlasLinear {
         if (xs.get(xs.dimension() - 1) != in) {
             throw new IllegalArgumentException("x is " + xs + ", W is " + ws + (inputMajor ? " [in, out]" : " [out, in]"));
         }
-        if (!singleRow(xs)) {
-            throw new IllegalArgumentException("x must be a single row of " + in + ", found " + xs);
-        }
+        int rows = Math.toIntExact(xs.size() / in);
         FloatBuffer wb = cache != null ? cache.of(w) : PyTorchInternals.directBuffer(w).asFloatBuffer();
         NDArray y = x.getManager().create(xs.slice(0, xs.dimension() - 1).add(out), DataType.FLOAT32);
         FloatBuffer yb = PyTorchInternals.directBuffer(y).asFloatBuffer();
         FloatBuffer xb = PyTorchInternals.directBuffer(x).asFloatBuffer();
         FloatBuffer bb = b == null ? null : PyTorchInternals.directBuffer(b).asFloatBuffer();
-        OpenBlas.gemv(inputMajor, out, in, wb, xb, bb, yb);
+        if (rows == 1) {
+            OpenBlas.gemv(inputMajor, out, in, wb, xb, bb, yb);
+        } else {
+            OpenBlas.gemm(inputMajor, rows, out, in, wb, xb, bb, yb);
+        }
         return y;
     }
 }

@@ -46,7 +46,7 @@ public final class OpenBlas {
         }
         try {
             Loader.load(openblas_nolapack.class);
-            setThreads(Math.max(1, DecodeThreads.threads())); // PyTorch's intra-op count (--threads)
+            setThreads(Math.max(1, ForwardThreads.threads())); // PyTorch's intra-op count (--threads)
             float[] y = {0f};
             openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, 1, 1, 1f,
                     new float[] {3f}, 1, new float[] {0.5f}, 1, 0f, y, 1);
@@ -92,5 +92,24 @@ public final class OpenBlas {
         if (b != null) {
             openblas_nolapack.cblas_saxpy(out, 1f, b, 1, y, 1);
         }
+    }
+
+    /**
+     * y = x·Wᵀ + b for {@code rows} rows of x [rows, in]; W is [out, in] row-major, or [in, out]
+     * when {@code inputMajor} (leading dimension out); b may be null (y then starts as b in every
+     * row and the product is added, as torch's addmm).
+     */
+    static void gemm(boolean inputMajor, int rows, int out, int in, FloatBuffer w, FloatBuffer x, FloatBuffer b, FloatBuffer y) {
+        int ldw = inputMajor ? out : in;
+        float beta = 0f;
+        if (b != null) {
+            for (int r = 0; r < rows; r++) {
+                openblas_nolapack.cblas_scopy(out, b, 1, y.duplicate().position(Math.toIntExact((long) r * out)), 1);
+            }
+            beta = 1f;
+        }
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                inputMajor ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
+                rows, out, in, 1f, x, in, w, ldw, beta, y, out);
     }
 }

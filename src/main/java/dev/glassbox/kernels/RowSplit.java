@@ -25,7 +25,7 @@ public final class RowSplit {
      * workers; {@code work} (multiply-adds) decides whether splitting pays.
      */
     public static void run(int columns, long work, Part part) {
-        int n = Math.max(1, Math.min(DecodeThreads.threads(), WORKERS.length + 1));
+        int n = Math.max(1, Math.min(ForwardThreads.threads(), WORKERS.length + 1));
         if (n == 1 || work < PARALLEL_MIN || columns < 16 * n) {
             part.columns(0, columns);
             return;

@@ -53,12 +53,38 @@ class BlasLinearTest {
     }
 
     @Test
-    void leavesSeveralRowsToPyTorch() {
+    void takesSeveralRowsOnlyInsideAOneThreadForward() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray w = m.randomNormal(new Shape(1024, 1024));
             assertTrue(BlasLinear.applies(m.randomNormal(new Shape(1, 1, 1024)), w), "one row");
-            assertFalse(BlasLinear.applies(m.randomNormal(new Shape(1, 128, 1024)), w), "a prompt");
-            assertFalse(BlasLinear.applies(m.randomNormal(new Shape(3, 1, 1024)), w), "a batch of decode steps");
+            assertFalse(BlasLinear.applies(m.randomNormal(new Shape(1, 128, 1024)), w), "a prompt, PyTorch on its threads");
+            assertFalse(BlasLinear.applies(m.randomNormal(new Shape(3, 1, 1024)), w), "a batch of decode steps, PyTorch on its threads");
+            try (ForwardThreads forward = ForwardThreads.enter()) {
+                assertTrue(BlasLinear.applies(m.randomNormal(new Shape(1, 128, 1024)), w), "a prompt in a one-thread forward");
+                assertTrue(BlasLinear.applies(m.randomNormal(new Shape(3, 1, 1024)), w), "a batch in a one-thread forward");
+                assertFalse(BlasLinear.applies(m.randomNormal(new Shape(1, 0, 1024)), w), "no rows");
+            }
+        }
+    }
+
+    @Test
+    void matchesPyTorchForSeveralRowsBothLayoutsWithAndWithoutBias() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            m.getEngine().setRandomSeed(11);
+            int[][] shapes = {{2, 16, 768, 2304}, {1, 128, 3072, 768}, {1, 7, 576, 1536}, {3, 5, 1000, 300}, {1, 2, 768, 50257}};
+            for (int[] s : shapes) {
+                int batch = s[0], rows = s[1], in = s[2], out = s[3];
+                NDArray x = m.randomNormal(new Shape(batch, rows, in));
+                NDArray w = m.randomNormal(new Shape(out, in));
+                NDArray wIn = w.transpose().duplicate();
+                NDArray b = m.randomNormal(new Shape(out));
+                String what = batch + "×" + rows + "×" + in + "→" + out;
+                NDArray y = BlasLinear.multiply(x, w, false, null, null);
+                assertEquals(new Shape(batch, rows, out), y.getShape(), what);
+                assertClose(torchLinear(x, w, null), y.toFloatArray(), what + " [out, in]");
+                assertClose(torchLinear(x, w, b), BlasLinear.multiply(x, w, false, b, null).toFloatArray(), what + " [out, in] + b");
+                assertClose(torchLinear(x, w, b), BlasLinear.multiply(x, wIn, true, b, new BlasLinear.Weights()).toFloatArray(), what + " [in, out] + b");
+            }
         }
     }
 
@@ -116,10 +142,10 @@ class BlasLinearTest {
     @Test
     void aDecodeStepRunsPyTorchOnOneThreadAndRestoresTheCount() {
         int before = PyTorchInternals.numThreads();
-        try (DecodeThreads outer = DecodeThreads.enter()) {
+        try (ForwardThreads outer = ForwardThreads.enter()) {
             assertEquals(Math.min(before, 1), PyTorchInternals.numThreads());
-            assertEquals(before, DecodeThreads.threads(), "the products still see the configured count");
-            try (DecodeThreads inner = DecodeThreads.enter()) {
+            assertEquals(before, ForwardThreads.threads(), "the products still see the configured count");
+            try (ForwardThreads inner = ForwardThreads.enter()) {
                 assertEquals(Math.min(before, 1), PyTorchInternals.numThreads());
             }
             assertEquals(Math.min(before, 1), PyTorchInternals.numThreads(), "still inside the outer step");

@@ -65,6 +65,36 @@ class Int8QuantizationTest {
     }
 
     @Test
+    void kernelEqualsAScalarProductForEveryWidthAndRowCount() {
+        assertTrue(Gemv.available(), "surefire runs with --add-modules jdk.incubator.vector");
+        java.util.Random rng = new java.util.Random(9);
+        // widths below, at and between the vector lengths (4 to 16 floats), and row counts that split unevenly over threads
+        int[][] shapes = {{1, 1}, {3, 7}, {5, 16}, {17, 33}, {64, 100}, {1001, 768}, {2304, 768}, {129, 3072}};
+        for (int[] s : shapes) {
+            int rows = s[0], cols = s[1];
+            float[] w = new float[rows * cols];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rng.nextGaussian();
+            }
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) rng.nextGaussian();
+            }
+            Int8Matrix q = Int8Matrix.quantize(w, rows, cols);
+            float[] dq = q.dequantize();
+            float[] y = new float[rows];
+            q.multiply(x, y);
+            for (int r = 0; r < rows; r++) {
+                double expected = 0;
+                for (int c = 0; c < cols; c++) {
+                    expected += (double) dq[r * cols + c] * x[c];
+                }
+                assertEquals(expected, y[r], 1e-4 * Math.max(1, Math.abs(expected)) * Math.sqrt(cols), rows + "×" + cols + " row " + r);
+            }
+        }
+    }
+
+    @Test
     void kernelDecodeEqualsThePlainProductOverTheDequantizedWeights() {
         assertTrue(Gemv.available(), "surefire runs with --add-modules jdk.incubator.vector");
         for (String m : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa"}) {
