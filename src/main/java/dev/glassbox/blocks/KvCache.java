@@ -140,10 +140,13 @@ public final class KvCache implements AutoCloseable {
      * Room for one more position of {@code layer}, for a single-row step that writes its key and
      * value itself ({@link dev.glassbox.kernels.RowAttention}): direct views of the layer's keys
      * and values [B, K, capacity, d] in the tensors' own memory, or null where that cannot be had
-     * (not float32, or buffers that are not contiguous), in which case the caller takes
+     * (not float32, caller-owned buffers, or buffers that are not contiguous), in which case the caller takes
      * {@link #append}. The views are valid until the next call that grows or reorders the cache.
      */
     public java.nio.FloatBuffer[] rowViews(int layer) {
+        if (!ownsManager) {
+            return null; // caller-owned buffers (wrap) may be laid out otherwise; viewing one could copy it
+        }
         ensureCapacity(length + 1);
         if (keys[layer] == null) {
             keys[layer] = allocate(DataType.FLOAT32);

@@ -27,19 +27,25 @@ public final class ForwardThreads implements AutoCloseable {
     /** Enters a one-thread forward; close it when the forward ends. */
     public static ForwardThreads enter() {
         synchronized (ForwardThreads.class) {
-            if (active++ == 0) {
-                configured = PyTorchInternals.numThreads();
-                if (ENABLED && configured > 1) {
+            if (active == 0) {
+                // the JNI calls first: if one throws, nothing is entered and nothing needs closing
+                int count = PyTorchInternals.numThreads();
+                if (ENABLED && count > 1) {
                     PyTorchInternals.setNumThreads(1);
                 }
+                configured = count;
             }
+            active++;
         }
         return new ForwardThreads();
     }
 
-    /** True inside a one-thread forward: OpenBLAS may take several rows without competing with OpenMP. */
+    /**
+     * True inside a forward that runs PyTorch on one thread: OpenBLAS may take several rows without
+     * competing with OpenMP (false when {@code -Dglassbox.decodeThreads=false} keeps PyTorch's threads).
+     */
     public static synchronized boolean inside() {
-        return active > 0;
+        return active > 0 && (ENABLED || configured <= 1);
     }
 
     /** The thread count the matrix products may use: the configured one, also inside a forward. */
