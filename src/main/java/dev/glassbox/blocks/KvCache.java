@@ -140,13 +140,10 @@ public final class KvCache implements AutoCloseable {
      * Room for one more position of {@code layer}, for a single-row step that writes its key and
      * value itself ({@link dev.glassbox.kernels.RowAttention}): direct views of the layer's keys
      * and values [B, K, capacity, d] in the tensors' own memory, or null where that cannot be had
-     * (not float32, caller-owned buffers, or buffers that are not contiguous), in which case the caller takes
+     * (not float32, or buffers that are not contiguous), in which case the caller takes
      * {@link #append}. The views are valid until the next call that grows or reorders the cache.
      */
     public java.nio.FloatBuffer[] rowViews(int layer) {
-        if (!ownsManager) {
-            return null; // caller-owned buffers (wrap) may be laid out otherwise; viewing one could copy it
-        }
         ensureCapacity(length + 1);
         if (keys[layer] == null) {
             keys[layer] = allocate(DataType.FLOAT32);
@@ -160,6 +157,8 @@ public final class KvCache implements AutoCloseable {
             viewed = new NDArray[keys.length];
         }
         if (viewed[layer] != keys[layer]) {
+            // asked once per buffer (a wrapped cache lives for one generation); for a buffer that is
+            // not contiguous, the copies this makes belong to the buffer's manager and go with it
             boolean shared = dev.glassbox.djl.PyTorchInternals.sharesMemory(keys[layer])
                     && dev.glassbox.djl.PyTorchInternals.sharesMemory(values[layer]);
             views[layer] = shared ? new java.nio.FloatBuffer[] {

@@ -98,6 +98,18 @@ class RowAttentionTest {
     }
 
     @Test
+    void generationRunsItThroughTheDjlTranslatorsWrappedCache() {
+        try (LanguageModel model = LanguageModel.load(Reference.model("fixtures/llama-gqa"))) {
+            dev.glassbox.generate.SamplingConfig cfg = dev.glassbox.generate.SamplingConfig.builder()
+                    .greedy(true).stopAtEos(false).maxNewTokens(5).build();
+            long before = RowAttention.stepsRun();
+            new dev.glassbox.generate.Generator(model).generate(new long[] {1, 5, 9}, cfg);
+            // the first token comes from the prompt's forward; the other 4 are decode steps
+            assertEquals(4L * model.config().numLayers(), RowAttention.stepsRun() - before);
+        }
+    }
+
+    @Test
     void aPlainDecodeStepRunsHereAndAHookedOneGivesTheSameLogits() {
         for (String dir : new String[] {"fixtures/gpt2-tiny", "fixtures/llama-gqa", "fixtures/mistral-tiny", "fixtures/gemma2-tiny"}) {
             try (LanguageModel model = LanguageModel.load(Reference.model(dir));
