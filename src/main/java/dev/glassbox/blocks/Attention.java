@@ -151,7 +151,11 @@ public final class Attention extends ArrayBlock {
         // Grouped-query attention without copying K and V: the `group` query heads that share a
         // key/value head are stacked along the position axis.
         NDArray qg = group == 1 ? qh : qh.reshape(b, kvHeads, group * t, headDim);
-        NDArray scores = qg.matMul(kh.transpose(0, 1, 3, 2)).mul(Constants.of(scale, qg));
+        // A power-of-two scale (1/8 for 64-wide heads) scales q exactly, so q·scale·k equals (q·k)·scale
+        // bit for bit, over t·d values instead of t·s (a long prompt's scores are the larger tensor).
+        NDArray scores = powerOfTwo(scale) && t > 1
+                ? qg.mul(Constants.of(scale, qg)).matMul(kh.transpose(0, 1, 3, 2))
+                : qg.matMul(kh.transpose(0, 1, 3, 2)).mul(Constants.of(scale, qg));
         if (group != 1) {
             scores = scores.reshape(b, heads, t, s);
         }
@@ -171,6 +175,10 @@ public final class Attention extends ArrayBlock {
                 : pattern.reshape(b, kvHeads, group * t, s).matMul(vh).reshape(b, heads, t, headDim);
         z = ctx.hook(prefix + "attn.z", z.transpose(0, 2, 1, 3));
         return new NDList(o.forward(ps, z.reshape(b, t, (long) heads * headDim), training));
+    }
+
+    private static boolean powerOfTwo(float x) {
+        return x > 0 && Float.isFinite(x) && x == Math.scalb(1f, Math.getExponent(x));
     }
 
     /**
