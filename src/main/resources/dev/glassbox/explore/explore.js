@@ -95,6 +95,7 @@ async function attention(){var a=await api('attention',Object.assign(input(),{la
   await headDetail();}
 // One head from the API (layer and head), drawn large with the tokens along both axes.
 async function headDetail(){var l=state.layer,h=state.head,r=await api('attention',Object.assign(input(),{layer:l,head:h}));
+  if(l!==state.layer||h!==state.head)return; // another head was chosen while this one was fetched: its answer is stale
   var p=r.patterns[0],m=p.pattern,toks=r.tokens,n=toks.length,cv=$('head-canvas');
   var cell=Math.max(10,Math.min(28,Math.floor(560/Math.max(1,n)))),pad=110;
   cv.width=pad+n*cell+10;cv.height=pad+n*cell+10;var c=cv.getContext('2d');c.fillStyle='#fff';c.fillRect(0,0,cv.width,cv.height);
