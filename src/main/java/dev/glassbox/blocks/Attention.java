@@ -152,8 +152,8 @@ public final class Attention extends ArrayBlock {
         // key/value head are stacked along the position axis.
         NDArray qg = group == 1 ? qh : qh.reshape(b, kvHeads, group * t, headDim);
         // A power-of-two scale (1/8 for 64-wide heads) scales q exactly, so q·scale·k equals (q·k)·scale
-        // bit for bit, over t·d values instead of t·s (a long prompt's scores are the larger tensor).
-        NDArray scores = powerOfTwo(scale) && t > 1
+        // bit for bit, over t·d values instead of t·s (the scores are the larger tensor once s > d).
+        NDArray scores = powerOfTwo(scale)
                 ? qg.mul(Constants.of(scale, qg)).matMul(kh.transpose(0, 1, 3, 2))
                 : qg.matMul(kh.transpose(0, 1, 3, 2)).mul(Constants.of(scale, qg));
         if (group != 1) {

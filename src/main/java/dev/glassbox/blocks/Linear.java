@@ -17,9 +17,9 @@ import dev.glassbox.quant.Int8Matrix;
  * exactly the checkpoint's values, and training updates the one array inference reads. A model
  * quantized to int8 ({@code --quantize int8}) also holds W as int8 with per-row scales: the
  * parameter then holds the dequantized W, and a single input row on the CPU is multiplied by the
- * int8 values directly ({@link DecodeRow}). A float32 single row on the CPU without autograd (a
- * decode step) is multiplied by OpenBLAS on W's own memory ({@link BlasLinear}); everything else by
- * PyTorch.
+ * int8 values directly ({@link DecodeRow}). Float32 products on the CPU without autograd are
+ * multiplied by OpenBLAS on W's own memory ({@link BlasLinear}: a single row, or several inside a
+ * forward that runs PyTorch on one thread); everything else by PyTorch.
  */
 public final class Linear extends ArrayBlock {
 
@@ -110,7 +110,7 @@ public final class Linear extends ArrayBlock {
         NDArray w = BlockParams.value(ps, weight, training);
         NDArray x = Half.like(inputs.singletonOrThrow(), w); // e.g. a float32 intervention on a half-precision model meets the weights' type
         if (!training && BlasLinear.applies(x, w)) {
-            return new NDList(BlasLinear.multiply(x, w, inputMajor, b, blasWeights)); // OpenBLAS's GEMV: up to twice MKL's bandwidth
+            return new NDList(BlasLinear.multiply(x, w, inputMajor, b, blasWeights)); // OpenBLAS: faster than libtorch's MKL (see BlasLinear)
         }
         if (!inputMajor) {
             return ai.djl.nn.core.Linear.linear(x, w, b);

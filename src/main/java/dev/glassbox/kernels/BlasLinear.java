@@ -1,6 +1,5 @@
 package dev.glassbox.kernels;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -43,20 +42,15 @@ public final class BlasLinear {
 
     private BlasLinear() {}
 
-
     /**
      * True when {@code x} [..., in] times {@code w} may go through {@link #multiply}: one row, or
      * several inside a one-thread forward ({@link ForwardThreads}).
      */
     public static boolean applies(NDArray x, NDArray w) {
-        if (x.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
-            return false;
-        }
         if (x.getShape().size() == 0 || (!singleRow(x.getShape()) && !ForwardThreads.inside())) {
             return false; // PyTorch's GEMM on its own threads (see above)
         }
-        // autograd must see the product (training, attribution patching): PyTorch's path records it
-        return usable(w) && !x.hasGradient();
+        return ENABLED && large(w) && CpuFloat32.inference(x, w) && OpenBlas.available();
     }
 
     /**
@@ -64,13 +58,12 @@ public final class BlasLinear {
      * gradient wanted of it, large enough, and OpenBLAS loaded (loads it for such a matrix).
      */
     public static boolean usable(NDArray w) {
-        if (!ENABLED || w.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(w.getDevice().getDeviceType())) {
-            return false;
-        }
-        if (w.getShape().size() < MIN_WEIGHTS) {
-            return false; // a tiny matrix: not worth loading OpenBLAS for (start-up) nor its call overhead
-        }
-        return !PyTorchInternals.isGradMode() && !w.hasGradient() && OpenBlas.available();
+        return ENABLED && large(w) && CpuFloat32.inference(w) && OpenBlas.available();
+    }
+
+    /** False for a tiny matrix: not worth loading OpenBLAS for (start-up) nor its call overhead. */
+    private static boolean large(NDArray w) {
+        return w.getShape().size() >= MIN_WEIGHTS;
     }
 
     /** True when {@code s} [..., in] holds exactly one non-empty row (a decode step of one sequence). */

@@ -1,6 +1,5 @@
 package dev.glassbox.kernels;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -32,7 +31,7 @@ public final class RowAttention {
 
     private RowAttention() {}
 
-    /** Layer steps run here since the JVM started (for tests and {@code bench}: the path was taken). */
+    /** Layer steps run here since the JVM started (for tests: the path was taken). */
     public static long stepsRun() {
         return STEPS.sum();
     }
@@ -43,20 +42,17 @@ public final class RowAttention {
      * cached position plus the new one.
      */
     public static boolean applies(NDArray q, NDArray k, NDArray v, KvCache cache, NDArray mask) {
-        if (!ENABLED || cache == null || cache.batch() != 1 || q.getDataType() != DataType.FLOAT32) {
+        if (!ENABLED || cache == null || cache.batch() != 1) {
             return false;
         }
         Shape s = q.getShape();
-        if (s.dimension() != 4 || s.get(0) != 1 || s.get(1) != 1 || !Device.Type.CPU.equals(q.getDevice().getDeviceType())) {
+        if (s.dimension() != 4 || s.get(0) != 1 || s.get(1) != 1) {
             return false;
         }
         if (mask != null && (mask.getDataType() != DataType.FLOAT32 || mask.getShape().size() != cache.length() + 1)) {
             return false;
         }
-        if (k.getDataType() != DataType.FLOAT32 || v.getDataType() != DataType.FLOAT32) {
-            return false;
-        }
-        return !PyTorchInternals.isGradMode() && !q.hasGradient() && !k.hasGradient() && !v.hasGradient();
+        return CpuFloat32.inference(q, k, v);
     }
 
     /**

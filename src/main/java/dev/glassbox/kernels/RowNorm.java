@@ -1,8 +1,6 @@
 package dev.glassbox.kernels;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import dev.glassbox.djl.PyTorchInternals;
 import java.nio.FloatBuffer;
 
@@ -24,13 +22,7 @@ public final class RowNorm {
 
     /** True when {@code x} is one float32 row on the CPU and no gradient is wanted of x or the scale {@code w}. */
     public static boolean applies(NDArray x, NDArray w) {
-        if (!ENABLED || x.getDataType() != DataType.FLOAT32 || w.getDataType() != DataType.FLOAT32) {
-            return false;
-        }
-        if (!Device.Type.CPU.equals(x.getDevice().getDeviceType()) || !BlasLinear.singleRow(x.getShape())) {
-            return false;
-        }
-        return !PyTorchInternals.isGradMode() && !x.hasGradient() && !w.hasGradient();
+        return ENABLED && BlasLinear.singleRow(x.getShape()) && CpuFloat32.inference(x, w);
     }
 
     /** RMSNorm of the row {@code x} scaled by {@code w} (by 1 + w when {@code plusOne}), shaped like x. */

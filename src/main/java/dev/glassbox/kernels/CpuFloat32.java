@@ -1,0 +1,33 @@
+package dev.glassbox.kernels;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.glassbox.djl.PyTorchInternals;
+
+/** The condition every kernel of this package shares: float32 tensors on the CPU that autograd need not see. */
+final class CpuFloat32 {
+
+    private CpuFloat32() {}
+
+    /**
+     * True when every array is float32 on the CPU, none wants a gradient, and this thread is not
+     * recording one (training, attribution patching: PyTorch's path records the operation).
+     */
+    static boolean inference(NDArray... arrays) {
+        for (NDArray a : arrays) {
+            if (a.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(a.getDevice().getDeviceType())) {
+                return false;
+            }
+        }
+        if (PyTorchInternals.isGradMode()) {
+            return false;
+        }
+        for (NDArray a : arrays) {
+            if (a.hasGradient()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
