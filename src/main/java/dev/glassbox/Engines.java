@@ -2,6 +2,10 @@ package dev.glassbox;
 
 import ai.djl.engine.Engine;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
 /**
  * Starts DJL's PyTorch engine the way glassbox needs it: offline (the natives come from the
  * pytorch-native-cpu jar; nothing is downloaded) unless the user says otherwise.
@@ -36,6 +40,7 @@ public final class Engines {
             return;
         }
         offlineUnlessTold();
+        linkJdkNativesFirst();
         preload = new Thread(() -> {
             try {
                 ai.djl.pytorch.jni.LibUtils.loadLibrary();
@@ -45,6 +50,30 @@ public final class Engines {
         }, "glassbox-libtorch-preload");
         preload.setDaemon(true);
         preload.start();
+    }
+
+    /**
+     * Links, on the calling thread, the JDK native methods that parsing the command line and reading
+     * the checkpoint call first. The dynamic linker holds one lock through a whole library load,
+     * libtorch's static initialisers included, and the JVM takes it (dlsym) to link a native method
+     * the first time it is called; so a main thread that met its first FileChannel or
+     * {@code Array.getLength} during the preload waited ~0.3 s for it (seen in -Xlog:jni+resolve
+     * time stamps). A method missing here only brings that wait back, never a different result.
+     */
+    private static void linkJdkNativesFirst() {
+        try {
+            java.lang.reflect.Array.getLength(new Object[0]); // picocli's reflection
+            java.util.TimeZone.getDefault();                  // Jackson's date format
+            Path release = Path.of(System.getProperty("java.home"), "release");
+            try (FileChannel ch = FileChannel.open(release)) { // libnio: checkpoint and config reads
+                ByteBuffer one = ByteBuffer.allocate(1);
+                ch.read(one);
+                ch.read(one.clear(), 0);
+                ch.size();
+            }
+        } catch (Throwable ignored) {
+            // only an optimisation: each is linked anyway when first called
+        }
     }
 
     /**

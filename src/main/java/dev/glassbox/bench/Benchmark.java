@@ -18,8 +18,15 @@ import java.util.SplittableRandom;
 /**
  * The speed figures of {@code glassbox bench}, measured the way ../shared/README.md's reference
  * was: prefill of 128 and 512 tokens, and decode speed for 64 new tokens after a 16-token prompt;
- * each the median of 5 runs after a warm-up run. Inputs are random ids (seeded), so any checkpoint
+ * each the median of 5 runs after warm-up runs. Inputs are random ids (seeded), so any checkpoint
  * works, tokenizer or not.
+ *
+ * <p>Warm-up: {@link #DEFAULT_WARMUP} runs before each figure by default. On two cores the JIT's
+ * C2 compiler (2.2 s of compilation over the first ~10 prompts of SmolLM-135M, {@code -XX:+CITime})
+ * shares the cores the products run on, so the first prompts are slower than the steady state:
+ * 128-token prompts took 1004, 377, 404, 817, 369, 376, 404, 478, 385, 291, 321, 274 ms in one
+ * fresh JVM. {@code bench/hf_reference.py} takes the same {@code --warmup}, so both sides are
+ * measured after the same number of runs.
  */
 public final class Benchmark {
 
@@ -33,23 +40,37 @@ public final class Benchmark {
      */
     public record Result(
             double prefillMs128, Double prefillMs512, double prefillFullLogitsMs128, Double prefillFullLogitsMs512,
-            double decodeTokensPerS, double peakRssMb, int runs) {}
+            double decodeTokensPerS, double peakRssMb, int runs, int warmup) {}
+
+    /** Untimed runs before each figure (see the class comment). */
+    public static final int DEFAULT_WARMUP = 5;
 
     private final LanguageModel model;
     private final SplittableRandom rng = new SplittableRandom(1234);
+    private final int warmup;
 
     public Benchmark(LanguageModel model) {
+        this(model, DEFAULT_WARMUP);
+    }
+
+    /** @param warmup untimed runs before each figure (at least 0) */
+    public Benchmark(LanguageModel model, int warmup) {
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be at least 0, found " + warmup);
+        }
         this.model = model;
+        this.warmup = warmup;
     }
 
     public Result run(int runs) {
-        double p128 = median(runs, () -> prefill(128, false));
+        // in bench/hf_reference.py's order: for each length all-position logits, then the last position's
         double f128 = median(runs, () -> prefill(128, true));
+        double p128 = median(runs, () -> prefill(128, false));
         boolean fits512 = model.config().maxPositions() >= 512;
-        Double p512 = fits512 ? median(runs, () -> prefill(512, false)) : null;
         Double f512 = fits512 ? median(runs, () -> prefill(512, true)) : null;
+        Double p512 = fits512 ? median(runs, () -> prefill(512, false)) : null;
         double decode = medianOf(runs, this::decodeRate);
-        return new Result(p128, p512, f128, f512, decode, peakRssMb(), runs);
+        return new Result(p128, p512, f128, f512, decode, peakRssMb(), runs, warmup);
     }
 
     /** One timed prefill of {@code n} random tokens, in milliseconds. */
@@ -80,12 +101,14 @@ public final class Benchmark {
         return ids;
     }
 
-    private static double median(int runs, java.util.function.DoubleSupplier f) {
+    private double median(int runs, java.util.function.DoubleSupplier f) {
         return medianOf(runs, f);
     }
 
-    private static double medianOf(int runs, java.util.function.DoubleSupplier f) {
-        f.getAsDouble(); // warm-up
+    private double medianOf(int runs, java.util.function.DoubleSupplier f) {
+        for (int i = 0; i < warmup; i++) {
+            f.getAsDouble();
+        }
         double[] v = new double[runs];
         for (int i = 0; i < runs; i++) {
             v[i] = f.getAsDouble();

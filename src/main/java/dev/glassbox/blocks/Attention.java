@@ -9,6 +9,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.glassbox.arch.LayerNames;
 import dev.glassbox.arch.ModelConfig;
+import dev.glassbox.kernels.PromptAttention;
+import dev.glassbox.kernels.Rotary;
 import dev.glassbox.kernels.RowAttention;
 
 /**
@@ -147,6 +149,14 @@ public final class Attention extends ArrayBlock {
             vh = kv[1];
         }
         long s = kh.getShape().get(2);
+        if (t > 1 && !ctx.hooked() && PromptAttention.applies(qs, mask, softcap, (int) s)) {
+            // a plain prompt of one sequence: the two products per head in OpenBLAS (see PromptAttention)
+            PromptAttention.KeysValues kv = ctx.cache() == null ? PromptAttention.KeysValues.ofFresh(ks, vs)
+                    : PromptAttention.KeysValues.ofCache(ctx.cache(), layer, (int) s, (int) headDim);
+            if (kv != null) {
+                return new NDList(o.forward(ps, PromptAttention.attend(qs, kv, kvHeads, mask, scale), training));
+            }
+        }
         int group = heads / kvHeads;
         // Grouped-query attention without copying K and V: the `group` query heads that share a
         // key/value head are stacked along the position axis.
@@ -193,6 +203,9 @@ public final class Attention extends ArrayBlock {
         long r = cosSin[0].getShape().get(3);
         if (cosSin.length > 2 && r == d && x.getShape().get(1) == 1) {
             return x.matMul(cosSin[2]);
+        }
+        if (Rotary.applies(x, cosSin[0], cosSin[1])) {
+            return Rotary.apply(x, cosSin[0], cosSin[1]); // the same roundings in one Java pass (see Rotary)
         }
         if (r < d) {
             NDArray turned = rotate(x.get(new NDIndex("..., :{}", r)), cosSin);

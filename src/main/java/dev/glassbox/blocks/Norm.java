@@ -75,7 +75,7 @@ public final class Norm extends ArrayBlock {
                 return Half.like(ai.djl.nn.norm.LayerNorm.layerNorm(x32, new Shape(size), Half.f32(w), Half.f32(b), eps).singletonOrThrow(), x);
             case RMS_NORM:
                 if (dev.glassbox.kernels.RowNorm.applies(x, w)) {
-                    return dev.glassbox.kernels.RowNorm.rms(x, w, eps, false); // a decode step's row, in one pass
+                    return dev.glassbox.kernels.RowNorm.rms(x, w, eps, false); // a decode step's row, or a prompt's rows, in one pass
                 }
                 return Half.like(normalizeRms(Half.f32(x)), x).mul(w);
             case RMS_NORM_PLUS_ONE:

@@ -11,13 +11,17 @@ import picocli.CommandLine.Option;
 /** {@code glassbox bench}: load time, prefill and decode speed, and peak memory. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Prefill time for 128 and 512 tokens, decode tokens/s for 64 new tokens after a 16-token prompt "
-                + "(median of 5 after a warm-up), load time and peak memory; --dtype and --quantize choose how the weights are held.")
+                + "(median of 5 after 5 warm-up runs), load time and peak memory; --dtype and --quantize choose how the weights are held.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
 
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs per figure (default: ${DEFAULT-VALUE}).")
     int runs;
+
+    @Option(names = "--warmup", defaultValue = "" + Benchmark.DEFAULT_WARMUP,
+            description = "Untimed runs before each figure (default: ${DEFAULT-VALUE}; the JIT compiles during the first prompts).")
+    int warmup;
 
     @Option(names = "--json", description = "JSON: prefill_ms_128, prefill_ms_512, decode_tokens_per_s, peak_rss_mb, dtype, load_ms, quantize, int8_kernel, linear_kernel.")
     boolean json;
@@ -37,7 +41,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         try (LanguageModel model = modelOptions.load()) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
-            Benchmark.Result r = new Benchmark(model).run(runs);
+            Benchmark.Result r = new Benchmark(model, warmup).run(runs);
             String quantize = modelOptions.quantization().cliName();
             boolean kernel = modelOptions.quantization() != dev.glassbox.quant.Quantization.NONE && dev.glassbox.quant.Gemv.available();
             int threads = dev.glassbox.djl.PyTorchInternals.numThreads();
@@ -52,6 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("prefill_full_logits_ms_128", r.prefillFullLogitsMs128());
                 putNullable(o, "prefill_full_logits_ms_512", r.prefillFullLogitsMs512());
                 o.put("runs", r.runs());
+                o.put("warmup", r.warmup());
                 o.put("threads", threads);
                 o.put("model", model.dir().toString());
                 o.put("model_type", model.config().modelType());

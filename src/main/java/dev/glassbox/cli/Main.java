@@ -49,6 +49,9 @@ public final class Main implements Runnable {
         }
         int code = run(args);
         Engines.awaitPreload();
+        if (args.length > 0 && MODEL_COMMANDS.contains(args[0])) {
+            ProcessExit.exit(code); // skips libtorch's exit-time teardown when the launcher says so
+        }
         System.exit(code);
     }
 

@@ -30,4 +30,15 @@ final class CpuFloat32 {
         }
         return true;
     }
+
+    /**
+     * A new float32 CPU array of {@code shape} holding {@code values}, written straight into the
+     * tensor's memory: {@code NDManager.create(float[])} would first copy them into a zeroed direct
+     * buffer, which libtorch then copies again (two extra passes and a direct buffer for the GC).
+     */
+    static NDArray tensor(ai.djl.ndarray.NDManager manager, float[] values, ai.djl.ndarray.types.Shape shape) {
+        NDArray t = manager.create(shape, DataType.FLOAT32);
+        PyTorchInternals.directBuffer(t).asFloatBuffer().put(values);
+        return t;
+    }
 }

@@ -112,4 +112,16 @@ public final class OpenBlas {
                 inputMajor ? openblas_nolapack.CblasNoTrans : openblas_nolapack.CblasTrans,
                 rows, out, in, 1f, x, in, w, ldw, beta, y, out);
     }
+
+    /**
+     * C = alpha·A·op(B) on sub-matrices that start at the given offsets of row-major buffers, with
+     * leading dimensions lda, ldb, ldc: A [m, k]; B [n, k] when {@code transB}, else [k, n]; C [m, n].
+     */
+    static void gemmAt(int m, int n, int k, float alpha, FloatBuffer a, int aOff, int lda,
+            FloatBuffer b, int bOff, int ldb, boolean transB, FloatBuffer c, int cOff, int ldc) {
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                m, n, k, alpha, a.duplicate().position(aOff), lda, b.duplicate().position(bOff), ldb, 0f,
+                c.duplicate().position(cOff), ldc);
+    }
 }

@@ -122,7 +122,7 @@ public final class RowAttention {
             }
         }
         STEPS.increment();
-        return q.getManager().create(z, new Shape(1, 1, (long) heads * d));
+        return CpuFloat32.tensor(q.getManager(), z, new Shape(1, 1, (long) heads * d));
     }
 
     /** q[qo..qo+d)·k[ko..ko+d), four partial sums (the loop is latency-bound on one). */

@@ -1,0 +1,196 @@
+package dev.glassbox.kernels;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.glassbox.blocks.KvCache;
+import dev.glassbox.djl.PyTorchInternals;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * The attention core of a prompt (several new positions of one sequence) with its two products
+ * per head in OpenBLAS: S_h = q_h·k_gᵀ·scale, P_h = softmax(S_h + mask) (in libtorch), z_h = P_h·v_g,
+ * where g is the key/value head that query head h shares with its group. The same sums as the DJL
+ * path in {@code Attention}, in another order: parity within float32 rounding.
+ *
+ * <p>Why: inside a one-thread forward ({@link ForwardThreads}) libtorch's batched products ran on
+ * one core; with SmolLM-135M's shape at 512 tokens they took a fifth of the prompt's time, and the
+ * mask's addition over every score 5 %. Here the products run on OpenBLAS's threads, read q, k and
+ * v where they lie (strided, no transposed copies) and write z in the [t, H·d] layout the output
+ * projection reads. A causal or sliding-window mask (each row: zeros over one run of positions,
+ * −∞ elsewhere, as {@code TransformerLM} makes it) is not added: each block of 64 query rows
+ * multiplies only the positions some row of it sees, and the positions a row does not see are set
+ * to −∞, which softmax turns into exact zeros; so z skips them too. Any other mask is added as is.
+ *
+ * <p>Only unhooked, float32 on the CPU, no gradient, batch 1, no softcap (the DJL path handles
+ * those), and only inside a one-thread forward, where OpenBLAS's threads do not compete with OpenMP's.
+ */
+public final class PromptAttention {
+
+    private static final boolean ENABLED = !"false".equals(System.getProperty("glassbox.promptAttention"));
+
+    /** Query rows per block: each block multiplies the key range its rows see (32, 128, 256, 512 rows: no faster at 512 tokens). */
+    static final int BLOCK = 64;
+
+    private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
+
+    private PromptAttention() {}
+
+    /** Layer calls run here since the JVM started (for tests: the path was taken). */
+    public static long callsRun() {
+        return CALLS.sum();
+    }
+
+    /**
+     * Keys and values of one layer as the products read them: position j of key/value head g starts
+     * at {@code g·headStride + j·rowStride} in {@code k} and {@code v}.
+     */
+    public record KeysValues(FloatBuffer k, FloatBuffer v, int positions, int headStride, int rowStride) {
+
+        /** The cache's buffers [1, K, capacity, d] after this call's keys were appended (null where they cannot be viewed). */
+        public static KeysValues ofCache(KvCache cache, int layer, int positions, int headDim) {
+            FloatBuffer[] kv = cache.rowViews(layer);
+            return kv == null ? null : new KeysValues(kv[0], kv[1], positions, cache.capacity() * headDim, headDim);
+        }
+
+        /** This call's own keys and values [1, t, K, d] (no cache). */
+        public static KeysValues ofFresh(NDArray k, NDArray v) {
+            int kvHeads = (int) k.getShape().get(2);
+            int d = (int) k.getShape().get(3);
+            return new KeysValues(PyTorchInternals.directBuffer(k).asFloatBuffer(), PyTorchInternals.directBuffer(v).asFloatBuffer(),
+                    (int) k.getShape().get(1), d, kvHeads * d);
+        }
+    }
+
+    /**
+     * True when queries {@code q} [B, t, H, d] with the additive {@code mask} (null, or t·s float32
+     * values) may run here.
+     */
+    public static boolean applies(NDArray q, NDArray mask, Float softcap, int positions) {
+        Shape s = q.getShape();
+        if (!ENABLED || softcap != null || s.dimension() != 4 || s.get(0) != 1 || s.get(1) < 2 || !ForwardThreads.inside()) {
+            return false;
+        }
+        if (mask != null && (mask.getDataType() != DataType.FLOAT32 || mask.getShape().size() != s.get(1) * positions)) {
+            return false;
+        }
+        return CpuFloat32.inference(q) && OpenBlas.available();
+    }
+
+    /** z [1, t, H·d] for queries {@code q} [1, t, H, d] (already rotated) against {@code kvHeads} heads of {@code kv}. */
+    public static NDArray attend(NDArray q, KeysValues kv, int kvHeads, NDArray mask, float scale) {
+        int t = (int) q.getShape().get(1);
+        int heads = (int) q.getShape().get(2);
+        int d = (int) q.getShape().get(3);
+        int s = kv.positions();
+        int group = heads / kvHeads;
+        NDManager m = q.getManager();
+        FloatBuffer qb = PyTorchInternals.directBuffer(q).asFloatBuffer();
+        int[][] seen = mask == null ? everything(t, s) : visibleRuns(mask.toFloatArray(), t, s);
+        try (NDArray scores = m.create(new Shape(1, heads, t, s), DataType.FLOAT32)) {
+            FloatBuffer sb = PyTorchInternals.directBuffer(scores).asFloatBuffer();
+            float[] hidden = seen == null ? null : new float[s];
+            if (hidden != null) {
+                Arrays.fill(hidden, Float.NEGATIVE_INFINITY);
+            }
+            for (int h = 0; h < heads; h++) {
+                int kOff = (h / group) * kv.headStride();
+                for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                    int rows = Math.min(BLOCK, t - r0);
+                    int lo = seen == null ? 0 : minOf(seen[0], r0, rows);
+                    int hi = seen == null ? s - 1 : maxOf(seen[1], r0, rows);
+                    int sOff = (h * t + r0) * s;
+                    OpenBlas.gemmAt(rows, hi - lo + 1, d, scale, qb, (r0 * heads + h) * d, heads * d,
+                            kv.k(), kOff + lo * kv.rowStride(), kv.rowStride(), true, sb, sOff + lo, s);
+                    if (hidden != null) {
+                        for (int i = r0; i < r0 + rows; i++) { // what row i does not see: −∞ (computed or not)
+                            int at = sOff + (i - r0) * s;
+                            sb.put(at, hidden, 0, seen[0][i]);
+                            sb.put(at + seen[1][i] + 1, hidden, 0, s - 1 - seen[1][i]);
+                        }
+                    }
+                }
+            }
+            NDArray z = m.create(new Shape(1, t, (long) heads * d), DataType.FLOAT32);
+            FloatBuffer zb = PyTorchInternals.directBuffer(z).asFloatBuffer();
+            NDArray masked = seen == null ? scores.add(mask.reshape(1, 1, t, s)) : null;
+            try (NDArray pattern = (masked == null ? scores : masked).softmax(-1)) {
+                FloatBuffer pb = PyTorchInternals.directBuffer(pattern).asFloatBuffer();
+                for (int h = 0; h < heads; h++) {
+                    int vOff = (h / group) * kv.headStride();
+                    for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                        int rows = Math.min(BLOCK, t - r0);
+                        int lo = seen == null ? 0 : minOf(seen[0], r0, rows);
+                        int hi = seen == null ? s - 1 : maxOf(seen[1], r0, rows);
+                        int zOff = r0 * heads * d + h * d;
+                        OpenBlas.gemmAt(rows, d, hi - lo + 1, 1f, pb, (h * t + r0) * s + lo, s,
+                                kv.v(), vOff + lo * kv.rowStride(), kv.rowStride(), false, zb, zOff, heads * d);
+                    }
+                }
+            } finally {
+                if (masked != null) {
+                    masked.close();
+                }
+            }
+            CALLS.increment();
+            return z;
+        }
+    }
+
+    /** Row i sees positions [seen[0][i], seen[1][i]]: every position. */
+    private static int[][] everything(int t, int s) {
+        int[] lo = new int[t];
+        int[] hi = new int[t];
+        Arrays.fill(hi, s - 1);
+        return new int[][] {lo, hi};
+    }
+
+    /**
+     * For a mask [t, s] whose every row is 0 over one run of positions and −∞ elsewhere, each row's
+     * first and last visible position; null for any other mask (it is then added as is).
+     */
+    static int[][] visibleRuns(float[] mask, int t, int s) {
+        int[] lo = new int[t];
+        int[] hi = new int[t];
+        for (int i = 0; i < t; i++) {
+            int base = i * s;
+            int a = 0;
+            while (a < s && mask[base + a] == Float.NEGATIVE_INFINITY) {
+                a++;
+            }
+            int b = a;
+            while (b < s && mask[base + b] == 0f) {
+                b++;
+            }
+            for (int j = b; j < s; j++) {
+                if (mask[base + j] != Float.NEGATIVE_INFINITY) {
+                    return null;
+                }
+            }
+            if (a == b) {
+                return null; // a row that sees nothing: left to the general path
+            }
+            lo[i] = a;
+            hi[i] = b - 1;
+        }
+        return new int[][] {lo, hi};
+    }
+
+    private static int minOf(int[] v, int from, int n) {
+        int x = Integer.MAX_VALUE;
+        for (int i = from; i < from + n; i++) {
+            x = Math.min(x, v[i]);
+        }
+        return x;
+    }
+
+    private static int maxOf(int[] v, int from, int n) {
+        int x = Integer.MIN_VALUE;
+        for (int i = from; i < from + n; i++) {
+            x = Math.max(x, v[i]);
+        }
+        return x;
+    }
+}
