@@ -95,12 +95,13 @@ public final class PromptAttention {
             if (hidden != null) {
                 Arrays.fill(hidden, Float.NEGATIVE_INFINITY);
             }
+            int[][] blocks = blockRanges(seen, t, s);
             for (int h = 0; h < heads; h++) {
                 int kOff = (h / group) * kv.headStride();
                 for (int r0 = 0; r0 < t; r0 += BLOCK) {
                     int rows = Math.min(BLOCK, t - r0);
-                    int lo = seen == null ? 0 : minOf(seen[0], r0, rows);
-                    int hi = seen == null ? s - 1 : maxOf(seen[1], r0, rows);
+                    int lo = blocks[0][r0 / BLOCK];
+                    int hi = blocks[1][r0 / BLOCK];
                     int sOff = (h * t + r0) * s;
                     OpenBlas.gemmAt(rows, hi - lo + 1, d, scale, qb, (r0 * heads + h) * d, heads * d,
                             kv.k(), kOff + lo * kv.rowStride(), kv.rowStride(), true, sb, sOff + lo, s);
@@ -122,8 +123,8 @@ public final class PromptAttention {
                     int vOff = (h / group) * kv.headStride();
                     for (int r0 = 0; r0 < t; r0 += BLOCK) {
                         int rows = Math.min(BLOCK, t - r0);
-                        int lo = seen == null ? 0 : minOf(seen[0], r0, rows);
-                        int hi = seen == null ? s - 1 : maxOf(seen[1], r0, rows);
+                        int lo = blocks[0][r0 / BLOCK];
+                        int hi = blocks[1][r0 / BLOCK];
                         int zOff = r0 * heads * d + h * d;
                         OpenBlas.gemmAt(rows, d, hi - lo + 1, 1f, pb, (h * t + r0) * s + lo, s,
                                 kv.v(), vOff + lo * kv.rowStride(), kv.rowStride(), false, zb, zOff, heads * d);
@@ -178,19 +179,22 @@ public final class PromptAttention {
         return new int[][] {lo, hi};
     }
 
-    private static int minOf(int[] v, int from, int n) {
-        int x = Integer.MAX_VALUE;
-        for (int i = from; i < from + n; i++) {
-            x = Math.min(x, v[i]);
+    /**
+     * For each block of {@link #BLOCK} query rows, the first and last position any of its rows sees
+     * (every position when {@code seen} is null: the mask is then added to all the scores).
+     */
+    private static int[][] blockRanges(int[][] seen, int t, int s) {
+        int n = (t + BLOCK - 1) / BLOCK;
+        int[] lo = new int[n];
+        int[] hi = new int[n];
+        for (int b = 0; b < n; b++) {
+            lo[b] = seen == null ? 0 : Integer.MAX_VALUE;
+            hi[b] = seen == null ? s - 1 : Integer.MIN_VALUE;
+            for (int i = b * BLOCK; seen != null && i < Math.min(t, (b + 1) * BLOCK); i++) {
+                lo[b] = Math.min(lo[b], seen[0][i]);
+                hi[b] = Math.max(hi[b], seen[1][i]);
+            }
         }
-        return x;
-    }
-
-    private static int maxOf(int[] v, int from, int n) {
-        int x = Integer.MIN_VALUE;
-        for (int i = from; i < from + n; i++) {
-            x = Math.max(x, v[i]);
-        }
-        return x;
+        return new int[][] {lo, hi};
     }
 }
