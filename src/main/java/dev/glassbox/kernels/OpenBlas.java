@@ -77,6 +77,17 @@ public final class OpenBlas {
         SetNumThreads f = make.newInstance();
         f.put(function);
         f.call(n);
+        setNumThreads = f;
+    }
+
+    private static volatile SetNumThreads setNumThreads;
+
+    /**
+     * Sets OpenBLAS's thread count (process-wide: a product running meanwhile on another Java
+     * thread uses it too, correct but on fewer threads). Only once OpenBLAS is {@link #available}.
+     */
+    static void threads(int n) {
+        setNumThreads.call(Math.max(1, n));
     }
 
     /**
