@@ -97,7 +97,7 @@ public final class PromptAttention {
         int s = kv.positions();
         int group = heads / kvHeads;
         FloatBuffer qb = PyTorchInternals.directBuffer(q).asFloatBuffer();
-        int[][] seen = mask == null ? everything(t, s) : visibleRuns(mask.toFloatArray(), t, s);
+        int[][] seen = mask == null ? everything(t, s) : runsOf(mask, t, s);
         boolean narrow = (long) t * s < ONE_THREAD_BELOW && ForwardThreads.threads() > 1;
         if (narrow) {
             OpenBlas.threads(1);
@@ -163,6 +163,26 @@ public final class PromptAttention {
             CALLS.increment();
             return z;
         }
+    }
+
+    /** The last mask read by {@link #runsOf}, and what was found in it. */
+    private record MaskRuns(java.lang.ref.WeakReference<NDArray> mask, int t, int s, int[][] seen) {}
+
+    private static MaskRuns lastMask;
+
+    /**
+     * {@link #visibleRuns} of {@code mask}, read once per forward: every layer of a forward gets the
+     * same mask array (TransformerLM builds it once per window), which is never written after, so
+     * the other layers reuse what the first one found instead of copying and scanning t·s values again.
+     */
+    private static synchronized int[][] runsOf(NDArray mask, int t, int s) {
+        MaskRuns last = lastMask;
+        if (last != null && last.mask().get() == mask && last.t() == t && last.s() == s) {
+            return last.seen();
+        }
+        int[][] seen = visibleRuns(mask.toFloatArray(), t, s);
+        lastMask = new MaskRuns(new java.lang.ref.WeakReference<>(mask), t, s, seen);
+        return seen;
     }
 
     /** Row i sees positions [seen[0][i], seen[1][i]]: every position. */
