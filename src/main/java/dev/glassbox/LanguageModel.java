@@ -281,7 +281,7 @@ public final class LanguageModel implements AutoCloseable {
         try (NDManager m = manager.newSubManager()) {
             NDArray x = m.create(ids, new Shape(1, ids.length));
             NDArray logits = block.forward(x, ForwardContext.plain(), true);
-            float[] flat = logits.toFloatArray();
+            float[] flat = dev.glassbox.djl.PyTorchInternals.toFloatArray(logits);
             int v = config.vocabSize();
             float[][] out = new float[ids.length][v];
             for (int t = 0; t < ids.length; t++) {
@@ -379,7 +379,7 @@ public final class LanguageModel implements AutoCloseable {
         PaddedBatch batch = PaddedBatch.leftPad(sequences);
         try (NDManager m = manager.newSubManager()) {
             NDArray logits = block.forward(batch.idsArray(m), batch.context(null, null), false);
-            float[] flat = logits.toFloatArray();
+            float[] flat = dev.glassbox.djl.PyTorchInternals.toFloatArray(logits);
             int v = config.vocabSize();
             float[][] out = new float[batch.size()][];
             for (int r = 0; r < out.length; r++) {

@@ -123,7 +123,7 @@ public final class BatchGenerator {
 
     /** The last position's logits [B, 1, V] as one float array per row. */
     private static float[][] rowsOf(NDArray logits, int b) {
-        float[] flat = logits.toFloatArray();
+        float[] flat = dev.glassbox.djl.PyTorchInternals.toFloatArray(logits);
         int v = flat.length / b;
         float[][] out = new float[b][];
         for (int r = 0; r < b; r++) {

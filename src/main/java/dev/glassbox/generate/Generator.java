@@ -134,7 +134,7 @@ public final class Generator {
     private float[] step(NDManager m, long[] ids, ForwardContext ctx) {
         try (NDArray x = m.create(ids, new Shape(1, ids.length));
                 NDArray logits = block.forward(x, ctx, false)) {
-            return logits.toFloatArray();
+            return dev.glassbox.djl.PyTorchInternals.toFloatArray(logits);
         }
     }
 }

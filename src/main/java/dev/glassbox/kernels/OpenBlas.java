@@ -1,6 +1,7 @@
 package dev.glassbox.kernels;
 
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
@@ -125,14 +126,12 @@ public final class OpenBlas {
     }
 
     /**
-     * C = alpha·A·op(B) on sub-matrices that start at the given offsets of row-major buffers, with
-     * leading dimensions lda, ldb, ldc: A [m, k]; B [n, k] when {@code transB}, else [k, n]; C [m, n].
+     * C = alpha·A·op(B) on sub-matrices that start at the pointers' positions, with leading
+     * dimensions lda, ldb, ldc: A [m, k]; B [n, k] when {@code transB}, else [k, n]; C [m, n].
      */
-    static void gemmAt(int m, int n, int k, float alpha, FloatBuffer a, int aOff, int lda,
-            FloatBuffer b, int bOff, int ldb, boolean transB, FloatBuffer c, int cOff, int ldc) {
+    static void gemmAt(int m, int n, int k, float alpha, FloatPointer a, int lda, FloatPointer b, int ldb, boolean transB,
+            FloatPointer c, int ldc) {
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                m, n, k, alpha, a.duplicate().position(aOff), lda, b.duplicate().position(bOff), ldb, 0f,
-                c.duplicate().position(cOff), ldc);
+                transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, 0f, c, ldc);
     }
 }

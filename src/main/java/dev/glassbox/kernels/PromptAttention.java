@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.djl.PyTorchInternals;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
 import java.util.Arrays;
 
 /**
@@ -114,47 +115,15 @@ public final class PromptAttention {
     private static NDArray attendBlocks(NDArray q, FloatBuffer qb, KeysValues kv, int group, NDArray mask, int[][] seen,
             float scale, int t, int heads, int d, int s) {
         NDManager m = q.getManager();
+        int[][] blocks = blockRanges(seen, t, s);
         try (NDArray scores = m.create(new Shape(1, heads, t, s), DataType.FLOAT32)) {
-            FloatBuffer sb = PyTorchInternals.directBuffer(scores).asFloatBuffer();
-            float[] hidden = seen == null ? null : new float[s];
-            if (hidden != null) {
-                Arrays.fill(hidden, Float.NEGATIVE_INFINITY);
-            }
-            int[][] blocks = blockRanges(seen, t, s);
-            for (int h = 0; h < heads; h++) {
-                int kOff = (h / group) * kv.headStride();
-                for (int r0 = 0; r0 < t; r0 += BLOCK) {
-                    int rows = Math.min(BLOCK, t - r0);
-                    int lo = blocks[0][r0 / BLOCK];
-                    int hi = blocks[1][r0 / BLOCK];
-                    int sOff = (h * t + r0) * s;
-                    OpenBlas.gemmAt(rows, hi - lo + 1, d, scale, qb, (r0 * heads + h) * d, heads * d,
-                            kv.k(), kOff + lo * kv.rowStride(), kv.rowStride(), true, sb, sOff + lo, s);
-                    if (hidden != null) {
-                        for (int i = r0; i < r0 + rows; i++) { // what row i does not see: −∞ (computed or not)
-                            int at = sOff + (i - r0) * s;
-                            sb.put(at, hidden, 0, seen[0][i]);
-                            sb.put(at + seen[1][i] + 1, hidden, 0, s - 1 - seen[1][i]);
-                        }
-                    }
-                }
-            }
+            scores(new FloatPointer(qb), new FloatPointer(kv.k()), kv, new FloatPointer(PyTorchInternals.directBuffer(scores).asFloatBuffer()),
+                    blocks, seen, group, scale, t, heads, d, s);
             NDArray z = m.create(new Shape(1, t, (long) heads * d), DataType.FLOAT32);
-            FloatBuffer zb = PyTorchInternals.directBuffer(z).asFloatBuffer();
             NDArray masked = seen == null ? scores.add(mask.reshape(1, 1, t, s)) : null;
             try (NDArray pattern = (masked == null ? scores : masked).softmax(-1)) {
-                FloatBuffer pb = PyTorchInternals.directBuffer(pattern).asFloatBuffer();
-                for (int h = 0; h < heads; h++) {
-                    int vOff = (h / group) * kv.headStride();
-                    for (int r0 = 0; r0 < t; r0 += BLOCK) {
-                        int rows = Math.min(BLOCK, t - r0);
-                        int lo = blocks[0][r0 / BLOCK];
-                        int hi = blocks[1][r0 / BLOCK];
-                        int zOff = r0 * heads * d + h * d;
-                        OpenBlas.gemmAt(rows, d, hi - lo + 1, 1f, pb, (h * t + r0) * s + lo, s,
-                                kv.v(), vOff + lo * kv.rowStride(), kv.rowStride(), false, zb, zOff, heads * d);
-                    }
-                }
+                values(new FloatPointer(PyTorchInternals.directBuffer(pattern).asFloatBuffer()), new FloatPointer(kv.v()), kv,
+                        new FloatPointer(PyTorchInternals.directBuffer(z).asFloatBuffer()), blocks, group, t, heads, d, s);
             } finally {
                 if (masked != null) {
                     masked.close();
@@ -162,6 +131,53 @@ public final class PromptAttention {
             }
             CALLS.increment();
             return z;
+        }
+    }
+
+    // The two loops below work on JavaCPP pointers (moved by position, filled by a native copy)
+    // rather than on FloatBuffer views: the buffers' duplicate/position/bulk-put code, inlined into
+    // these loops, made C2 spend 0.4-0.7 s on each compilation of this class's old single method
+    // (three in a run, JFR jdk.Compilation), on a core the products needed (README "Performance").
+
+    /** S = q·kᵀ·scale per head and block of rows, over the positions the block sees; what a row does not see: −∞. */
+    private static void scores(FloatPointer qp, FloatPointer kp, KeysValues kv, FloatPointer sp, int[][] blocks, int[][] seen,
+            int group, float scale, int t, int heads, int d, int s) {
+        float[] hidden = seen == null ? null : new float[s];
+        if (hidden != null) {
+            Arrays.fill(hidden, Float.NEGATIVE_INFINITY);
+        }
+        for (int h = 0; h < heads; h++) {
+            int kOff = (h / group) * kv.headStride();
+            for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                int rows = Math.min(BLOCK, t - r0);
+                int lo = blocks[0][r0 / BLOCK];
+                int hi = blocks[1][r0 / BLOCK];
+                int sOff = (h * t + r0) * s;
+                OpenBlas.gemmAt(rows, hi - lo + 1, d, scale, qp.position((r0 * heads + h) * d), heads * d,
+                        kp.position(kOff + lo * kv.rowStride()), kv.rowStride(), true, sp.position(sOff + lo), s);
+                if (hidden != null) {
+                    for (int i = r0; i < r0 + rows; i++) { // what row i does not see: −∞ (computed or not)
+                        int at = sOff + (i - r0) * s;
+                        sp.position(at).put(hidden, 0, seen[0][i]);
+                        sp.position(at + seen[1][i] + 1).put(hidden, 0, s - 1 - seen[1][i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** z_h = P_h·v_g per head and block of rows, over the positions the block sees, into z [t, H·d]. */
+    private static void values(FloatPointer pp, FloatPointer vp, KeysValues kv, FloatPointer zp, int[][] blocks,
+            int group, int t, int heads, int d, int s) {
+        for (int h = 0; h < heads; h++) {
+            int vOff = (h / group) * kv.headStride();
+            for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                int rows = Math.min(BLOCK, t - r0);
+                int lo = blocks[0][r0 / BLOCK];
+                int hi = blocks[1][r0 / BLOCK];
+                OpenBlas.gemmAt(rows, d, hi - lo + 1, 1f, pp.position((h * t + r0) * s + lo), s,
+                        vp.position(vOff + lo * kv.rowStride()), kv.rowStride(), false, zp.position(r0 * heads * d + h * d), heads * d);
+            }
         }
     }
 

@@ -3,7 +3,6 @@ package dev.glassbox.kernels;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.glassbox.djl.PyTorchInternals;
-import java.nio.FloatBuffer;
 
 /**
  * Rotary position embedding in HuggingFace's rotate_half convention, x·cos + [−x₂, x₁]·sin on
@@ -43,27 +42,34 @@ public final class Rotary {
         boolean shared = cos.getShape().get(0) == 1; // one table for every row of the batch
         int heads = (int) s.get(2);
         int d = (int) s.get(3);
-        int half = d / 2;
         float[] v = new float[Math.toIntExact(s.size())];
         PyTorchInternals.directBuffer(x).asFloatBuffer().get(v);
-        FloatBuffer cb = PyTorchInternals.directBuffer(cos).asFloatBuffer();
-        FloatBuffer sb = PyTorchInternals.directBuffer(sin).asFloatBuffer();
-        float[] c = new float[d];
-        float[] sn = new float[d];
+        float[] c = new float[Math.toIntExact(cos.getShape().size())];
+        float[] sn = new float[c.length];
+        PyTorchInternals.directBuffer(cos).asFloatBuffer().get(c);
+        PyTorchInternals.directBuffer(sin).asFloatBuffer().get(sn);
+        rotate(v, c, sn, positions, shared ? t : positions, heads, d);
+        return CpuFloat32.tensor(x.getManager(), v, s);
+    }
+
+    /**
+     * Rotates each head of {@code positions} rows of v in place by table row p mod {@code rows}.
+     * Plain arrays in a method of its own: compiled with the tensor plumbing around it, it took
+     * C2 0.15 s (JFR jdk.Compilation) on a core the products of a prompt needed.
+     */
+    private static void rotate(float[] v, float[] c, float[] sn, int positions, int rows, int heads, int d) {
+        int half = d / 2;
         for (int p = 0; p < positions; p++) {
-            int row = shared ? p % t : p;
-            cb.get(row * d, c);
-            sb.get(row * d, sn);
+            int tab = (p % rows) * d;
             for (int h = 0; h < heads; h++) {
                 int base = (p * heads + h) * d;
                 for (int i = 0; i < half; i++) {
                     float x1 = v[base + i];
                     float x2 = v[base + half + i];
-                    v[base + i] = x1 * c[i] + -x2 * sn[i];
-                    v[base + half + i] = x2 * c[half + i] + x1 * sn[half + i];
+                    v[base + i] = x1 * c[tab + i] + -x2 * sn[tab + i];
+                    v[base + half + i] = x2 * c[tab + half + i] + x1 * sn[tab + half + i];
                 }
             }
         }
-        return CpuFloat32.tensor(x.getManager(), v, s);
     }
 }
