@@ -4,7 +4,7 @@ Not part of the build or the tests. It needs torch and transformers (e.g. in a v
 on the machine at hand, what ../shared/README.md quotes for its reference machine, so that the
 two can be compared in one run (absolute times drift between machines):
 
-    python bench/hf_reference.py --model DIR [--threads 2] [--runs 5] [--warmup 5]
+    python bench/hf_reference.py --model DIR [--threads 2] [--runs 5] [--warmup 10]
 
 prefill: one forward over 128 / 512 random ids (median of --runs after --warmup untimed runs, as
 `glassbox bench`, whose JIT needs them; here the first run is the only slow one), with logits at
@@ -27,7 +27,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=10)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     model = AutoModelForCausalLM.from_pretrained(a.model, torch_dtype=torch.float32, attn_implementation="eager")

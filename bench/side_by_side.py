@@ -5,7 +5,7 @@ share the memory bus), so an absolute figure says little and two figures measure
 are not comparable. This script alternates the two programs, round after round, on the same
 checkpoint and thread count, and reports each round's ratio and the median of the ratios:
 
-    python bench/side_by_side.py --model DIR [--rounds 3] [--threads 2] [--runs 3] [--warmup 5]
+    python bench/side_by_side.py --model DIR [--rounds 3] [--threads 2] [--runs 3] [--warmup 10]
            [--glassbox "--quantize int8"] [--json]
 
 Each round runs `python bench/hf_reference.py` (transformers, eager attention, float32) and then
@@ -35,7 +35,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=5, help="untimed runs before each figure, on both sides")
+    ap.add_argument("--warmup", type=int, default=10, help="untimed runs before each figure, on both sides")
     ap.add_argument("--glassbox", default="", help="extra options for glassbox bench, e.g. '--quantize int8'")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()

@@ -22,12 +22,12 @@ import java.util.SplittableRandom;
  * each the median of 5 runs after warm-up runs. Inputs are random ids (seeded), so any checkpoint
  * works, tokenizer or not.
  *
- * <p>Warm-up: {@link #DEFAULT_WARMUP} runs before each figure by default. On two cores the JIT's
- * C2 compiler (2.2 s of compilation over the first ~10 prompts of SmolLM-135M, {@code -XX:+CITime})
- * shares the cores the products run on, so the first prompts are slower than the steady state:
- * 128-token prompts took 1004, 377, 404, 817, 369, 376, 404, 478, 385, 291, 321, 274 ms in one
- * fresh JVM. {@code bench/hf_reference.py} takes the same {@code --warmup}, so both sides are
- * measured after the same number of runs.
+ * <p>Warm-up: {@link #DEFAULT_WARMUP} runs before each figure by default, so that each figure is
+ * the steady state. On two cores the JIT compilers share the cores the products run on, and a
+ * fresh JVM's first prompts are slower: SmolLM-135M's 128-token forwards with logits at every
+ * position took 755, 357, 415, 403, 341, 416, 324, 300, 296, 298, 332, … ms in one fresh JVM
+ * (README "Performance"). {@code bench/hf_reference.py} takes the same {@code --warmup}, so both
+ * sides are measured after the same number of runs.
  */
 public final class Benchmark {
 
@@ -44,7 +44,7 @@ public final class Benchmark {
             double decodeTokensPerS, double peakRssMb, int runs, int warmup) {}
 
     /** Untimed runs before each figure (see the class comment). */
-    public static final int DEFAULT_WARMUP = 5;
+    public static final int DEFAULT_WARMUP = 10;
 
     private final LanguageModel model;
     private final SplittableRandom rng = new SplittableRandom(1234);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** {@code glassbox bench}: load time, prefill and decode speed, and peak memory. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Prefill time for 128 and 512 tokens, decode tokens/s for 64 new tokens after a 16-token prompt "
-                + "(median of 5 after 5 warm-up runs), load time and peak memory; --dtype and --quantize choose how the weights are held.")
+                + "(median of 5 after 10 warm-up runs), load time and peak memory; --dtype and --quantize choose how the weights are held.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
