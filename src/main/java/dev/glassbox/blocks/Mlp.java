@@ -78,7 +78,7 @@ public final class Mlp extends ArrayBlock {
             }
             g = ctx.hook(prefix + "pre", g);
             u = ctx.hook(prefix + "pre_linear", u);
-            post = Activations.apply(activation, g).mul(u);
+            post = Activations.gated(activation, g, u);
         } else {
             NDArray pre = ctx.hook(prefix + "pre", up.forward(ps, x, training));
             post = Activations.apply(activation, pre);
