@@ -17,6 +17,11 @@ import org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads;
  * single-threaded OpenBLAS calls from Java threads instead was measured and dropped: a
  * [128, 768]×[768, 3072] product ran at 66 GFLOPS that way against 153 in OpenBLAS's own threads,
  * and decode was no faster.
+ *
+ * <p>Its idle workers spin for {@code 2^OPENBLAS_THREAD_TIMEOUT} cycles before sleeping, read from
+ * the environment when the library loads; {@code bin/glassbox} sets 20 (about 0.3 ms, instead of
+ * the default 2^28, about 0.1 s), which made prompts 8-18 % faster on the 2-core machines and left
+ * decode as it was (README "Performance").
  */
 public final class OpenBlas {
 
