@@ -31,10 +31,10 @@ public final class Half {
     /** The values of {@code a} as Java floats, whatever its floating type; no temporary is left behind. */
     public static float[] floats(NDArray a) {
         if (a.getDataType() == DataType.FLOAT32) {
-            return a.toFloatArray();
+            return dev.glassbox.djl.PyTorchInternals.toFloatArray(a);
         }
         try (NDArray wide = a.toType(DataType.FLOAT32, false)) {
-            return wide.toFloatArray();
+            return dev.glassbox.djl.PyTorchInternals.toFloatArray(wide);
         }
     }
 }

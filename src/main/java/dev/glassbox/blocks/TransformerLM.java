@@ -203,8 +203,6 @@ public final class TransformerLM extends AbstractBlock {
         return out;
     }
 
-    
-
     /** The highest position id among the cached slots (−1 when there are none). */
     private static int maxPastPosition(long[][] pastMask, int past) {
         if (pastMask == null) {

@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.glassbox.blocks.KvCache;
 import dev.glassbox.djl.PyTorchInternals;
 import java.nio.FloatBuffer;
-import org.bytedeco.javacpp.FloatPointer;
 import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * The attention core of a prompt (several new positions of one sequence) with its two products
