@@ -116,68 +116,107 @@ public final class PromptAttention {
             float scale, int t, int heads, int d, int s) {
         NDManager m = q.getManager();
         int[][] blocks = blockRanges(seen, t, s);
+        NDArray z = m.create(new Shape(1, t, (long) heads * d), DataType.FLOAT32);
+        FloatPointer qp = new FloatPointer(qb);
+        FloatPointer kp = new FloatPointer(kv.k());
+        FloatPointer vp = new FloatPointer(kv.v());
+        FloatPointer zp = new FloatPointer(PyTorchInternals.directBuffer(z).asFloatBuffer());
+        if (seen == null) {
+            masked(m, qp, kp, vp, zp, kv, group, mask, blocks, scale, t, heads, d, s);
+        } else {
+            strips(m, qp, kp, vp, zp, kv, group, seen, blocks, scale, t, heads, d);
+        }
+        CALLS.increment();
+        return z;
+    }
+
+    /**
+     * Any other mask: every score of a head at once, the mask added to all of them, one softmax.
+     */
+    private static void masked(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
+            int group, NDArray mask, int[][] blocks, float scale, int t, int heads, int d, int s) {
         try (NDArray scores = m.create(new Shape(1, heads, t, s), DataType.FLOAT32)) {
-            scores(new FloatPointer(qb), new FloatPointer(kv.k()), kv, new FloatPointer(PyTorchInternals.directBuffer(scores).asFloatBuffer()),
-                    blocks, seen, group, scale, t, heads, d, s);
-            NDArray z = m.create(new Shape(1, t, (long) heads * d), DataType.FLOAT32);
-            NDArray masked = seen == null ? scores.add(mask.reshape(1, 1, t, s)) : null;
-            try (NDArray pattern = (masked == null ? scores : masked).softmax(-1)) {
-                values(new FloatPointer(PyTorchInternals.directBuffer(pattern).asFloatBuffer()), new FloatPointer(kv.v()), kv,
-                        new FloatPointer(PyTorchInternals.directBuffer(z).asFloatBuffer()), blocks, group, t, heads, d, s);
-            } finally {
-                if (masked != null) {
-                    masked.close();
+            FloatPointer sp = new FloatPointer(PyTorchInternals.directBuffer(scores).asFloatBuffer());
+            for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                scores(qp, kp, kv, sp, r0 * s, t * s, s, group, scale, r0, Math.min(BLOCK, t - r0), 0, s, heads, d);
+            }
+            try (NDArray added = scores.add(mask.reshape(1, 1, t, s)); NDArray pattern = added.softmax(-1)) {
+                FloatPointer pp = new FloatPointer(PyTorchInternals.directBuffer(pattern).asFloatBuffer());
+                for (int r0 = 0; r0 < t; r0 += BLOCK) {
+                    values(pp, vp, kv, zp, r0 * s, t * s, s, group, r0, Math.min(BLOCK, t - r0), 0, s, heads, d);
                 }
             }
-            CALLS.increment();
-            return z;
         }
     }
 
-    // The two loops below work on JavaCPP pointers (moved by position, filled by a native copy)
-    // rather than on FloatBuffer views: the buffers' duplicate/position/bulk-put code, inlined into
-    // these loops, made C2 spend 0.4-0.7 s on each compilation of this class's old single method
-    // (three in a run, JFR jdk.Compilation), on a core the products needed (README "Performance").
-
-    /** S = q·kᵀ·scale per head and block of rows, over the positions the block sees; what a row does not see: −∞. */
-    private static void scores(FloatPointer qp, FloatPointer kp, KeysValues kv, FloatPointer sp, int[][] blocks, int[][] seen,
-            int group, float scale, int t, int heads, int d, int s) {
-        float[] hidden = seen == null ? null : new float[s];
-        if (hidden != null) {
-            Arrays.fill(hidden, Float.NEGATIVE_INFINITY);
+    /**
+     * A causal or windowed mask, block by block of query rows: the scores of the positions the
+     * block sees, [H, rows, hi − lo + 1], what each row of it does not see set to −∞, their
+     * softmax, and z for those rows. Neither the positions no row of the block sees nor their
+     * softmax are computed (at 512 causal tokens, 44 % of a full [H, t, s] softmax's values), and
+     * only the edges of each block are written with −∞.
+     */
+    private static void strips(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
+            int group, int[][] seen, int[][] blocks, float scale, int t, int heads, int d) {
+        for (int r0 = 0; r0 < t; r0 += BLOCK) {
+            int rows = Math.min(BLOCK, t - r0);
+            int lo = blocks[0][r0 / BLOCK];
+            int w = blocks[1][r0 / BLOCK] - lo + 1;
+            try (NDArray strip = m.create(new Shape(heads, rows, w), DataType.FLOAT32)) {
+                FloatBuffer sb = PyTorchInternals.directBuffer(strip).asFloatBuffer();
+                scores(qp, kp, kv, new FloatPointer(sb), 0, rows * w, w, group, scale, r0, rows, lo, w, heads, d);
+                hideUnseen(sb, seen[0], seen[1], r0, rows, lo, w, heads);
+                try (NDArray pattern = strip.softmax(-1)) {
+                    values(new FloatPointer(PyTorchInternals.directBuffer(pattern).asFloatBuffer()), vp, kv, zp, 0, rows * w, w,
+                            group, r0, rows, lo, w, heads, d);
+                }
+            }
         }
+    }
+
+    // The loops below work on JavaCPP pointers (moved by position) and on absolute puts rather
+    // than on FloatBuffer duplicate/position/bulk-put code: inlined into these loops, that made C2
+    // spend 0.4-0.7 s on each compilation of this class's old single method (three in a run, JFR
+    // jdk.Compilation), on a core the products needed (README "Performance").
+
+    /**
+     * S_h = q_h·k_gᵀ·scale for query rows [r0, r0 + rows) over positions [lo, lo + w), head h's
+     * block at {@code at + h·headStride} of {@code sp}, rows {@code lds} apart.
+     */
+    private static void scores(FloatPointer qp, FloatPointer kp, KeysValues kv, FloatPointer sp, int at, int headStride, int lds,
+            int group, float scale, int r0, int rows, int lo, int w, int heads, int d) {
         for (int h = 0; h < heads; h++) {
             int kOff = (h / group) * kv.headStride();
-            for (int r0 = 0; r0 < t; r0 += BLOCK) {
-                int rows = Math.min(BLOCK, t - r0);
-                int lo = blocks[0][r0 / BLOCK];
-                int hi = blocks[1][r0 / BLOCK];
-                int sOff = (h * t + r0) * s;
-                OpenBlas.gemmAt(rows, hi - lo + 1, d, scale, qp.position((r0 * heads + h) * d), heads * d,
-                        kp.position(kOff + lo * kv.rowStride()), kv.rowStride(), true, sp.position(sOff + lo), s);
-                if (hidden != null) {
-                    for (int i = r0; i < r0 + rows; i++) { // what row i does not see: −∞ (computed or not)
-                        int at = sOff + (i - r0) * s;
-                        sp.position(at).put(hidden, 0, seen[0][i]);
-                        sp.position(at + seen[1][i] + 1).put(hidden, 0, s - 1 - seen[1][i]);
-                    }
-                }
+            OpenBlas.gemmAt(rows, w, d, scale, qp.position((long) (r0 * heads + h) * d), heads * d,
+                    kp.position(kOff + (long) lo * kv.rowStride()), kv.rowStride(), true, sp.position(at + (long) h * headStride), lds);
+        }
+    }
+
+    /** z_h = P_h·v_g for the same rows and positions as {@link #scores}, into z [t, H·d]. */
+    private static void values(FloatPointer pp, FloatPointer vp, KeysValues kv, FloatPointer zp, int at, int headStride, int ldp,
+            int group, int r0, int rows, int lo, int w, int heads, int d) {
+        for (int h = 0; h < heads; h++) {
+            int vOff = (h / group) * kv.headStride();
+            OpenBlas.gemmAt(rows, d, w, 1f, pp.position(at + (long) h * headStride), ldp,
+                    vp.position(vOff + (long) lo * kv.rowStride()), kv.rowStride(), false, zp.position((long) r0 * heads * d + (long) h * d),
+                    heads * d);
+        }
+    }
+
+    /** −∞ in a strip [H, rows, w] (positions lo…) wherever row r0 + i does not see a position: its run is [first, last]. */
+    private static void hideUnseen(FloatBuffer strip, int[] first, int[] last, int r0, int rows, int lo, int w, int heads) {
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < rows; i++) {
+                int row = (h * rows + i) * w;
+                fill(strip, row, row + first[r0 + i] - lo);
+                fill(strip, row + last[r0 + i] - lo + 1, row + w);
             }
         }
     }
 
-    /** z_h = P_h·v_g per head and block of rows, over the positions the block sees, into z [t, H·d]. */
-    private static void values(FloatPointer pp, FloatPointer vp, KeysValues kv, FloatPointer zp, int[][] blocks,
-            int group, int t, int heads, int d, int s) {
-        for (int h = 0; h < heads; h++) {
-            int vOff = (h / group) * kv.headStride();
-            for (int r0 = 0; r0 < t; r0 += BLOCK) {
-                int rows = Math.min(BLOCK, t - r0);
-                int lo = blocks[0][r0 / BLOCK];
-                int hi = blocks[1][r0 / BLOCK];
-                OpenBlas.gemmAt(rows, d, hi - lo + 1, 1f, pp.position((h * t + r0) * s + lo), s,
-                        vp.position(vOff + lo * kv.rowStride()), kv.rowStride(), false, zp.position(r0 * heads * d + h * d), heads * d);
-            }
+    private static void fill(FloatBuffer b, int from, int to) {
+        for (int j = from; j < to; j++) {
+            b.put(j, Float.NEGATIVE_INFINITY);
         }
     }
 

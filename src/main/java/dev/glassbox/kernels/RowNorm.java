@@ -12,8 +12,8 @@ import dev.glassbox.djl.PyTorchInternals;
  * values, and each DJL operation costs a JNI call and a tensor (about 4 µs, measured: RMSNorm
  * through DJL took 24 µs a row). In a prompt inside a one-thread forward ({@link ForwardThreads})
  * the six passes over [t, D] took about 4 % of SmolLM-135M's 128-token forward (JFR samples). The
- * sum of squares is taken in another order than libtorch's (four partial sums in double): parity
- * within float32 rounding.
+ * sum of squares is taken in another order than libtorch's, and x is multiplied by the reciprocal
+ * root as HuggingFace's LlamaRMSNorm does (the DJL path divides): parity within float32 rounding.
  */
 public final class RowNorm {
 
@@ -57,31 +57,40 @@ public final class RowNorm {
             }
         }
         for (int base = 0; base < v.length; base += n) {
-            // in double, four partial sums: a long row stays as close to libtorch's sum as float32
-            // allows, and four chains keep the adder busy (one chain waits on each add)
-            double s0 = 0;
-            double s1 = 0;
-            double s2 = 0;
-            double s3 = 0;
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
-                float a = v[base + i];
-                float b = v[base + i + 1];
-                float c = v[base + i + 2];
-                float d = v[base + i + 3];
-                s0 += a * a;
-                s1 += b * b;
-                s2 += c * c;
-                s3 += d * d;
-            }
-            for (; i < n; i++) {
-                float a = v[base + i];
-                s0 += a * a;
-            }
-            float root = (float) Math.sqrt((float) (((s0 + s1) + (s2 + s3)) / n) + eps);
+            float inv = 1f / (float) Math.sqrt((float) (sumOfSquares(v, base, n) / n) + eps);
             for (int j = 0; j < n; j++) {
-                v[base + j] = v[base + j] / root * scale[j];
+                v[base + j] = v[base + j] * inv * scale[j]; // as HuggingFace: w · (x · rsqrt(mean(x²) + ε))
             }
         }
+    }
+
+    /**
+     * Σ x² over v[base, base + n): eight float32 chains over each 64 values (eight independent
+     * adds keep the adder busy; a single chain waits on each add), their total added in double, so
+     * a long row's sum stays as close to libtorch's as float32 allows. Measured over [512, 576]:
+     * 108 µs against 245 for four chains in double.
+     */
+    private static double sumOfSquares(float[] v, int base, int n) {
+        double total = 0;
+        int i = 0;
+        for (; i + 64 <= n; i += 64) {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (int k = base + i; k < base + i + 64; k += 8) {
+                s0 += v[k] * v[k];
+                s1 += v[k + 1] * v[k + 1];
+                s2 += v[k + 2] * v[k + 2];
+                s3 += v[k + 3] * v[k + 3];
+                s4 += v[k + 4] * v[k + 4];
+                s5 += v[k + 5] * v[k + 5];
+                s6 += v[k + 6] * v[k + 6];
+                s7 += v[k + 7] * v[k + 7];
+            }
+            total += ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        }
+        for (; i < n; i++) {
+            float a = v[base + i];
+            total += a * a;
+        }
+        return total;
     }
 }
