@@ -76,14 +76,8 @@ public final class RowNorm {
         double total = 0;
         int i = 0;
         for (; i + 64 <= n; i += 64) {
-            float s0 = 0;
-            float s1 = 0;
-            float s2 = 0;
-            float s3 = 0;
-            float s4 = 0;
-            float s5 = 0;
-            float s6 = 0;
-            float s7 = 0;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0; // eight chains
+            float s4 = 0, s5 = 0, s6 = 0, s7 = 0;
             for (int k = base + i; k < base + i + 64; k += 8) {
                 s0 += v[k] * v[k];
                 s1 += v[k + 1] * v[k + 1];
