@@ -117,16 +117,15 @@ public final class PromptAttention {
     private static NDArray attendBlocks(NDArray q, FloatBuffer qb, KeysValues kv, int group, NDArray mask, int[][] seen,
             float scale, int t, int heads, int d, int s) {
         NDManager m = q.getManager();
-        int[][] blocks = blockRanges(seen, t, s);
         NDArray z = m.create(new Shape(1, t, (long) heads * d), DataType.FLOAT32);
         FloatPointer qp = new FloatPointer(qb);
         FloatPointer kp = new FloatPointer(kv.k());
         FloatPointer vp = new FloatPointer(kv.v());
         FloatPointer zp = new FloatPointer(PyTorchInternals.directBuffer(z).asFloatBuffer());
         if (seen == null) {
-            masked(m, qp, kp, vp, zp, kv, group, mask, blocks, scale, t, heads, d, s);
+            masked(m, qp, kp, vp, zp, kv, group, mask, scale, t, heads, d, s);
         } else {
-            strips(m, qp, kp, vp, zp, kv, group, seen, blocks, scale, t, heads, d);
+            strips(m, qp, kp, vp, zp, kv, group, seen, scale, t, heads, d);
         }
         CALLS.increment();
         return z;
@@ -136,7 +135,7 @@ public final class PromptAttention {
      * Any other mask: every score of a head at once, the mask added to all of them, one softmax.
      */
     private static void masked(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
-            int group, NDArray mask, int[][] blocks, float scale, int t, int heads, int d, int s) {
+            int group, NDArray mask, float scale, int t, int heads, int d, int s) {
         try (NDArray scores = m.create(new Shape(1, heads, t, s), DataType.FLOAT32)) {
             FloatPointer sp = new FloatPointer(PyTorchInternals.directBuffer(scores).asFloatBuffer());
             for (int r0 = 0; r0 < t; r0 += BLOCK) {
@@ -159,7 +158,8 @@ public final class PromptAttention {
      * only the edges of each block are written with −∞.
      */
     private static void strips(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
-            int group, int[][] seen, int[][] blocks, float scale, int t, int heads, int d) {
+            int group, int[][] seen, float scale, int t, int heads, int d) {
+        int[][] blocks = blockRanges(seen, t);
         for (int r0 = 0; r0 < t; r0 += BLOCK) {
             int rows = Math.min(BLOCK, t - r0);
             int lo = blocks[0][r0 / BLOCK];
@@ -282,17 +282,16 @@ public final class PromptAttention {
     }
 
     /**
-     * For each block of {@link #BLOCK} query rows, the first and last position any of its rows sees
-     * (every position when {@code seen} is null: the mask is then added to all the scores).
+     * For each block of {@link #BLOCK} query rows, the first and last position any of its rows sees.
      */
-    private static int[][] blockRanges(int[][] seen, int t, int s) {
+    private static int[][] blockRanges(int[][] seen, int t) {
         int n = (t + BLOCK - 1) / BLOCK;
         int[] lo = new int[n];
         int[] hi = new int[n];
         for (int b = 0; b < n; b++) {
-            lo[b] = seen == null ? 0 : Integer.MAX_VALUE;
-            hi[b] = seen == null ? s - 1 : Integer.MIN_VALUE;
-            for (int i = b * BLOCK; seen != null && i < Math.min(t, (b + 1) * BLOCK); i++) {
+            lo[b] = Integer.MAX_VALUE;
+            hi[b] = Integer.MIN_VALUE;
+            for (int i = b * BLOCK; i < Math.min(t, (b + 1) * BLOCK); i++) {
                 lo[b] = Math.min(lo[b], seen[0][i]);
                 hi[b] = Math.max(hi[b], seen[1][i]);
             }
