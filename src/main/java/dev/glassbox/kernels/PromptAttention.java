@@ -237,7 +237,7 @@ public final class PromptAttention {
         if (last != null && last.mask().get() == mask && last.t() == t && last.s() == s) {
             return last.seen();
         }
-        int[][] seen = visibleRuns(mask.toFloatArray(), t, s);
+        int[][] seen = visibleRuns(PyTorchInternals.toFloatArray(mask), t, s);
         lastMask = new MaskRuns(new java.lang.ref.WeakReference<>(mask), t, s, seen);
         return seen;
     }

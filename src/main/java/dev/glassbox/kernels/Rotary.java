@@ -42,12 +42,9 @@ public final class Rotary {
         boolean shared = cos.getShape().get(0) == 1; // one table for every row of the batch
         int heads = (int) s.get(2);
         int d = (int) s.get(3);
-        float[] v = new float[Math.toIntExact(s.size())];
-        PyTorchInternals.directBuffer(x).asFloatBuffer().get(v);
-        float[] c = new float[Math.toIntExact(cos.getShape().size())];
-        float[] sn = new float[c.length];
-        PyTorchInternals.directBuffer(cos).asFloatBuffer().get(c);
-        PyTorchInternals.directBuffer(sin).asFloatBuffer().get(sn);
+        float[] v = PyTorchInternals.toFloatArray(x);
+        float[] c = PyTorchInternals.toFloatArray(cos);
+        float[] sn = PyTorchInternals.toFloatArray(sin);
         rotate(v, c, sn, positions, shared ? t : positions, heads, d);
         return CpuFloat32.tensor(x.getManager(), v, s);
     }

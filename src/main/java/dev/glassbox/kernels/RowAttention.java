@@ -82,9 +82,8 @@ public final class RowAttention {
             kc.put(at, kn, g * d, d);
             vc.put(at, vn, g * d, d);
         }
-        float[] qv = new float[heads * d];
-        PyTorchInternals.directBuffer(q).asFloatBuffer().get(qv);
-        float[] m = mask == null ? null : mask.toFloatArray();
+        float[] qv = PyTorchInternals.toFloatArray(q);
+        float[] m = mask == null ? null : PyTorchInternals.toFloatArray(mask);
         float[] z = new float[heads * d];
         float[] p = new float[s];
         float[] row = new float[d];

@@ -37,10 +37,8 @@ public final class RowNorm {
         if (w.getShape().size() != n) {
             throw new IllegalArgumentException("the scale has " + w.getShape().size() + " values, the row " + n);
         }
-        float[] v = new float[Math.toIntExact(x.getShape().size())];
-        PyTorchInternals.directBuffer(x).asFloatBuffer().get(v);
-        float[] scale = new float[n];
-        PyTorchInternals.directBuffer(w).asFloatBuffer().get(scale);
+        float[] v = PyTorchInternals.toFloatArray(x);
+        float[] scale = PyTorchInternals.toFloatArray(w); // a copy of its own: normalise may add 1 to it
         normalise(v, scale, n, eps, plusOne);
         return CpuFloat32.tensor(x.getManager(), v, x.getShape());
     }
