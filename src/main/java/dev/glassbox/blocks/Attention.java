@@ -139,6 +139,16 @@ public final class Attention extends ArrayBlock {
                 return new NDList(o.forward(ps, z, training));
             }
         }
+        int past = ctx.cache() == null ? 0 : ctx.cache().length();
+        if (t > 1 && !ctx.hooked() && PromptAttention.applies(qs, mask, softcap, past + (int) t)) {
+            // a plain prompt of one sequence: the two products per head in OpenBLAS (see PromptAttention)
+            PromptAttention.KeysValues kv = ctx.cache() == null ? PromptAttention.KeysValues.ofFresh(ks, vs)
+                    : ctx.cache().appendRows(layer, ks, vs) ? PromptAttention.KeysValues.ofCache(ctx.cache(), layer, past + (int) t, (int) headDim)
+                    : null;
+            if (kv != null) {
+                return new NDList(o.forward(ps, PromptAttention.attend(qs, kv, kvHeads, mask, scale), training));
+            }
+        }
         // [B, heads, T, d]
         NDArray qh = qs.transpose(0, 2, 1, 3);
         NDArray kh = ks.transpose(0, 2, 1, 3);
@@ -149,14 +159,6 @@ public final class Attention extends ArrayBlock {
             vh = kv[1];
         }
         long s = kh.getShape().get(2);
-        if (t > 1 && !ctx.hooked() && PromptAttention.applies(qs, mask, softcap, (int) s)) {
-            // a plain prompt of one sequence: the two products per head in OpenBLAS (see PromptAttention)
-            PromptAttention.KeysValues kv = ctx.cache() == null ? PromptAttention.KeysValues.ofFresh(ks, vs)
-                    : PromptAttention.KeysValues.ofCache(ctx.cache(), layer, (int) s, (int) headDim);
-            if (kv != null) {
-                return new NDList(o.forward(ps, PromptAttention.attend(qs, kv, kvHeads, mask, scale), training));
-            }
-        }
         int group = heads / kvHeads;
         // Grouped-query attention without copying K and V: the `group` query heads that share a
         // key/value head are stacked along the position axis.

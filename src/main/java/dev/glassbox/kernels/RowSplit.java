@@ -13,7 +13,7 @@ public final class RowSplit {
     private static final long PARALLEL_MIN = 1L << 18;
     private static final Worker[] WORKERS = new Worker[Math.max(0, Math.min(15, Runtime.getRuntime().availableProcessors() - 1))];
 
-    /** Computes output columns [c0, c1). */
+    /** Computes output columns (or rows, heads: the items split) [c0, c1). */
     public interface Part {
         void columns(int c0, int c1);
     }
@@ -25,43 +25,70 @@ public final class RowSplit {
      * workers; {@code work} (multiply-adds) decides whether splitting pays.
      */
     public static void run(int columns, long work, Part part) {
-        int n = Math.max(1, Math.min(ForwardThreads.threads(), WORKERS.length + 1));
-        if (n == 1 || work < PARALLEL_MIN || columns < 16 * n) {
+        if (work < PARALLEL_MIN) {
             part.columns(0, columns);
             return;
         }
-        // one share a thread, taken in turn: a worker that starts late finds its share taken
-        int chunk = ((columns + n - 1) / n + 15) / 16 * 16; // whole cache lines of y per share
-        Shares shares = new Shares(part, columns, chunk);
-        for (int i = 1; i < n; i++) {
-            worker(i - 1).give(shares);
+        split(columns, 16, Worker.LINGER_NS, part); // whole cache lines of y per share
+    }
+
+    /**
+     * Runs {@code part} over [0, items) in one share per thread (PyTorch's intra-op count), each a
+     * multiple of {@code granule} items; a thread that is free takes the next share, so a worker
+     * that starts late finds its share done. The caller decides whether the work is worth it.
+     *
+     * @param lingerNs how long the workers then wait for the next split, yielding, before they park
+     */
+    public static void split(int items, int granule, long lingerNs, Part part) {
+        int n = Math.max(1, Math.min(ForwardThreads.threads(), WORKERS.length + 1));
+        // the workers serve one split at a time: a second one meanwhile (another Java thread's
+        // forward, or a part that splits again) runs on its own thread
+        if (n == 1 || items < granule * n || !BUSY.compareAndSet(false, true)) {
+            part.columns(0, items);
+            return;
         }
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
-            shares.work();
-        } catch (RuntimeException e) {
-            failure = e;
+            int chunk = ((items + n - 1) / n + granule - 1) / granule * granule;
+            Shares shares = new Shares(part, items, chunk, lingerNs);
+            for (int i = 1; i < n; i++) {
+                worker(i - 1).give(shares);
+            }
+            try {
+                shares.work();
+            } catch (RuntimeException | Error e) { // the workers' shares are awaited before anything is thrown
+                failure = e;
+            }
+            for (int i = 1; i < n; i++) {
+                Throwable e = WORKERS[i - 1].await();
+                failure = failure == null ? e : failure;
+            }
+        } finally {
+            BUSY.set(false);
         }
-        for (int i = 1; i < n; i++) {
-            RuntimeException e = WORKERS[i - 1].await();
-            failure = failure == null ? e : failure;
+        if (failure instanceof Error e) {
+            throw e;
         }
         if (failure != null) {
-            throw failure;
+            throw (RuntimeException) failure;
         }
     }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean BUSY = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** One product's columns, handed out a chunk at a time to whichever thread asks next. */
     private static final class Shares {
         private final Part part;
         private final int columns;
         private final int chunk;
+        private final long lingerNs;
         private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
 
-        Shares(Part part, int columns, int chunk) {
+        Shares(Part part, int columns, int chunk, long lingerNs) {
             this.part = part;
             this.columns = columns;
             this.chunk = chunk;
+            this.lingerNs = lingerNs;
         }
 
         void work() {
@@ -86,12 +113,13 @@ public final class RowSplit {
          * two products of a decode step (waking a parked thread costs tens of µs on a VM), and it
          * waits by yielding, so that a PyTorch thread that needs the core gets it at once.
          */
-        private static final long SPIN_NS = 2_000_000;
+        static final long LINGER_NS = 2_000_000;
+        private static final long SPIN_NS = LINGER_NS;
         private final Thread thread;
         private volatile Shares part;
         private volatile boolean done = true;
         private volatile Thread waiter;
-        private RuntimeException failure;
+        private Throwable failure;
 
         Worker() {
             thread = new Thread(this, "glassbox-blas");
@@ -106,7 +134,7 @@ public final class RowSplit {
             LockSupport.unpark(thread);
         }
 
-        RuntimeException await() {
+        Throwable await() {
             long until = System.nanoTime() + SPIN_NS;
             while (!done) {
                 if (System.nanoTime() < until) {
@@ -124,8 +152,9 @@ public final class RowSplit {
 
         @Override
         public void run() {
+            long linger = LINGER_NS;
             while (true) {
-                long until = System.nanoTime() + SPIN_NS;
+                long until = System.nanoTime() + linger;
                 Shares p;
                 while ((p = part) == null) {
                     if (System.nanoTime() < until) {
@@ -135,9 +164,10 @@ public final class RowSplit {
                     }
                 }
                 part = null;
+                linger = p.lingerNs;
                 try {
                     p.work();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) { // handed to the caller: a dead worker would leave it waiting
                     failure = e;
                 }
                 done = true;

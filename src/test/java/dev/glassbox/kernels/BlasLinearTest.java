@@ -167,4 +167,48 @@ class BlasLinearTest {
         java.util.Arrays.fill(ones, 1);
         assertArrayEquals(ones, hits);
     }
+
+    @Test
+    void theHeadSplitCoversEveryItemOnceAlsoWhenAPartSplitsAgainOrThrows() {
+        int[] hits = new int[9];
+        int[] inner = new int[40];
+        RowSplit.split(hits.length, 1, 30_000, (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                synchronized (hits) {
+                    hits[h]++;
+                }
+            }
+            // a split inside a share runs on its own thread (the workers are taken): no deadlock
+            RowSplit.split(inner.length, 1, 30_000, (i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    synchronized (inner) {
+                        inner[i]++;
+                    }
+                }
+            });
+        });
+        int[] ones = new int[hits.length];
+        java.util.Arrays.fill(ones, 1);
+        assertArrayEquals(ones, hits);
+        assertTrue(inner[0] >= 1);
+        for (int count : inner) {
+            assertEquals(inner[0], count, "each share ran the whole inner split once");
+        }
+        IllegalStateException thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> RowSplit.split(8, 1, 30_000, (h0, h1) -> {
+                    throw new IllegalStateException("share " + h0);
+                }));
+        assertTrue(thrown.getMessage().startsWith("share "));
+        int[] after = new int[8];
+        RowSplit.split(after.length, 1, 30_000, (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                synchronized (after) {
+                    after[h]++;
+                }
+            }
+        });
+        int[] eights = new int[after.length];
+        java.util.Arrays.fill(eights, 1);
+        assertArrayEquals(eights, after, "the workers still serve a split after one threw");
+    }
 }
