@@ -30,7 +30,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * are split between the calling thread and a {@link RowSplit} worker, each running its heads'
  * products on one OpenBLAS thread and its own softmax: in one JVM, alternating forward by
  * forward, SmolLM-135M's 512-token prompt took 717–729 ms (minimum–median of 16) against 782–789
- * with each product split by OpenBLAS instead; at 128 tokens both took 194–205 ms.
+ * with each product split by OpenBLAS instead. Below {@link #ONE_THREAD_BELOW} scores a head (a
+ * 128-token prompt) one thread runs every head: split, the same 194–205 ms in one JVM, and in
+ * {@code bench} JVMs a longer tail (all-position logits 299 and 260 ms against 260 and 261).
  *
  * <p>Only unhooked, float32 on the CPU, no gradient, batch 1, no softcap (the DJL path handles
  * those), and only inside a one-thread forward, where OpenBLAS's threads do not compete with OpenMP's.
@@ -113,8 +115,8 @@ public final class PromptAttention {
         int group = heads / kvHeads;
         FloatBuffer qb = PyTorchInternals.directBuffer(q).asFloatBuffer();
         int[][] seen = mask == null ? everything(t, s) : runsOf(mask, t, s);
-        // the strips split their heads between threads, each product on one OpenBLAS thread; any other mask's
-        // products are split by OpenBLAS, except small ones (see ONE_THREAD_BELOW)
+        // the strips of a long prompt split their heads between threads, each product on one OpenBLAS
+        // thread; other products are split by OpenBLAS, except small ones (see ONE_THREAD_BELOW)
         boolean narrow = (seen != null || (long) t * s < ONE_THREAD_BELOW) && ForwardThreads.threads() > 1;
         if (narrow) {
             OpenBlas.threads(1);
@@ -169,17 +171,23 @@ public final class PromptAttention {
      * block sees, [H, rows, hi − lo + 1], what each row of it does not see set to −∞, their
      * softmax, and z for those rows. Neither the positions no row of the block sees nor their
      * softmax are computed (at 512 causal tokens, 44 % of a full [H, t, s] softmax's values), and
-     * only the edges of each block are written with −∞. The heads of a block are split between
-     * threads ({@link RowSplit}), each product on one OpenBLAS thread.
+     * only the edges of each block are written with −∞. From {@link #ONE_THREAD_BELOW} scores a
+     * head on, the heads of a block are split between threads ({@link RowSplit}), each product on
+     * one OpenBLAS thread.
      */
     private static void strips(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
             int group, int[][] seen, float scale, int t, int heads, int d) {
         int[][] blocks = blockRanges(seen, t);
+        boolean split = (long) t * (blocks[1][blocks[1].length - 1] + 1) >= ONE_THREAD_BELOW; // below, one thread (see ONE_THREAD_BELOW)
         for (int r0 = 0; r0 < t; r0 += BLOCK) {
             Strip block = new Strip(r0, Math.min(BLOCK, t - r0), blocks[0][r0 / BLOCK], blocks[1][r0 / BLOCK] - blocks[0][r0 / BLOCK] + 1);
             try (NDArray strip = m.create(new Shape(heads, block.rows(), block.w()), DataType.FLOAT32)) {
                 FloatBuffer sb = PyTorchInternals.directBuffer(strip).asFloatBuffer();
-                RowSplit.split(heads, 1, LINGER_NS, (h0, h1) -> stripHeads(strip, sb, qp, kp, vp, zp, kv, group, seen, scale, block, h0, h1, heads, d));
+                if (split) {
+                    RowSplit.split(heads, 1, LINGER_NS, (h0, h1) -> stripHeads(strip, sb, qp, kp, vp, zp, kv, group, seen, scale, block, h0, h1, heads, d));
+                } else {
+                    stripHeads(strip, sb, qp, kp, vp, zp, kv, group, seen, scale, block, 0, heads, heads, d);
+                }
             }
         }
     }
