@@ -153,43 +153,41 @@ class BlasLinearTest {
         assertEquals(before, PyTorchInternals.numThreads());
     }
 
-    @Test
-    void theColumnSplitCoversEveryColumnOnce() {
-        int[] hits = new int[1000];
-        RowSplit.run(hits.length, 1L << 30, (c0, c1) -> {
+    /** A part that counts, in {@code hits}, each item it is given. */
+    private static RowSplit.Part counting(int[] hits) {
+        return (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 synchronized (hits) {
                     hits[c]++;
                 }
             }
-        });
+        };
+    }
+
+    private static void assertEachOnce(int[] hits, String message) {
         int[] ones = new int[hits.length];
         java.util.Arrays.fill(ones, 1);
-        assertArrayEquals(ones, hits);
+        assertArrayEquals(ones, hits, message);
+    }
+
+    @Test
+    void theColumnSplitCoversEveryColumnOnce() {
+        int[] hits = new int[1000];
+        RowSplit.run(hits.length, 1L << 30, counting(hits));
+        assertEachOnce(hits, "columns");
     }
 
     @Test
     void theHeadSplitCoversEveryItemOnceAlsoWhenAPartSplitsAgainOrThrows() {
         int[] hits = new int[9];
         int[] inner = new int[40];
+        RowSplit.Part heads = counting(hits);
         RowSplit.split(hits.length, 1, 30_000, (h0, h1) -> {
-            for (int h = h0; h < h1; h++) {
-                synchronized (hits) {
-                    hits[h]++;
-                }
-            }
+            heads.columns(h0, h1);
             // a split inside a share runs on its own thread (the workers are taken): no deadlock
-            RowSplit.split(inner.length, 1, 30_000, (i0, i1) -> {
-                for (int i = i0; i < i1; i++) {
-                    synchronized (inner) {
-                        inner[i]++;
-                    }
-                }
-            });
+            RowSplit.split(inner.length, 1, 30_000, counting(inner));
         });
-        int[] ones = new int[hits.length];
-        java.util.Arrays.fill(ones, 1);
-        assertArrayEquals(ones, hits);
+        assertEachOnce(hits, "heads");
         assertTrue(inner[0] >= 1);
         for (int count : inner) {
             assertEquals(inner[0], count, "each share ran the whole inner split once");
@@ -200,15 +198,7 @@ class BlasLinearTest {
                 }));
         assertTrue(thrown.getMessage().startsWith("share "));
         int[] after = new int[8];
-        RowSplit.split(after.length, 1, 30_000, (h0, h1) -> {
-            for (int h = h0; h < h1; h++) {
-                synchronized (after) {
-                    after[h]++;
-                }
-            }
-        });
-        int[] eights = new int[after.length];
-        java.util.Arrays.fill(eights, 1);
-        assertArrayEquals(eights, after, "the workers still serve a split after one threw");
+        RowSplit.split(after.length, 1, 30_000, counting(after));
+        assertEachOnce(after, "the workers still serve a split after one threw");
     }
 }
