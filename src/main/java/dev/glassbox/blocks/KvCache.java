@@ -137,13 +137,13 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Writes a prompt's keys and values {@code k}, {@code v} [1, t, K, d] (positions first, as the
-     * projections give them) for {@code layer} after the cached ones, straight into the layer's
-     * float32 buffers, one row of d values at a time; false, with nothing written, where
-     * {@link #rowViews} cannot view the buffers (the caller then takes {@link #append}). Why: on a
-     * fresh cache, {@code append}'s two indexed assignments through DJL, behind transposed views,
-     * took 0.10 ms a layer of SmolLM-135M's 128-token prompt (3 % of the forward outside its
-     * products); this is the same copy without the indexing.
+     * Writes this call's keys and values {@code k}, {@code v} [1, t, K, d] (positions first, as the
+     * projections give them: a prompt's, or a decode step's one row) for {@code layer} after the
+     * cached ones, straight into the layer's float32 buffers, one row of d values at a time; false,
+     * with nothing written, where {@link #rowViews} cannot view the buffers (the caller then takes
+     * {@link #append}). Why: on a fresh cache, {@code append}'s two indexed assignments through DJL,
+     * behind transposed views, took 0.10 ms a layer of SmolLM-135M's 128-token prompt (3 % of the
+     * forward outside its products); this is the same copy without the indexing.
      */
     public boolean appendRows(int layer, NDArray k, NDArray v) {
         Shape shape = k.getShape();
@@ -163,7 +163,7 @@ public final class KvCache implements AutoCloseable {
         java.nio.FloatBuffer vn = dev.glassbox.djl.PyTorchInternals.directBuffer(v).asFloatBuffer();
         for (int j = 0; j < t; j++) {
             for (int g = 0; g < heads; g++) {
-                int at = (g * capacity + length + j) * d; // [1, K, capacity, d]
+                int at = (g * capacity + length + j) * d; // [1, K, capacity, d]; an int index: a layer's buffer fits one
                 int from = (j * heads + g) * d; // [1, t, K, d]
                 kv[0].put(at, kn, from, d);
                 kv[1].put(at, vn, from, d);

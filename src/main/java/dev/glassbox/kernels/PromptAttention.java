@@ -177,10 +177,8 @@ public final class PromptAttention {
      */
     private static void strips(NDManager m, FloatPointer qp, FloatPointer kp, FloatPointer vp, FloatPointer zp, KeysValues kv,
             int group, int[][] seen, float scale, int t, int heads, int d) {
-        int[][] blocks = blockRanges(seen, t);
-        boolean split = (long) t * (blocks[1][blocks[1].length - 1] + 1) >= ONE_THREAD_BELOW; // below, one thread (see ONE_THREAD_BELOW)
-        for (int r0 = 0; r0 < t; r0 += BLOCK) {
-            Strip block = new Strip(r0, Math.min(BLOCK, t - r0), blocks[0][r0 / BLOCK], blocks[1][r0 / BLOCK] - blocks[0][r0 / BLOCK] + 1);
+        boolean split = (long) t * kv.positions() >= ONE_THREAD_BELOW; // below, one thread (see ONE_THREAD_BELOW)
+        for (Strip block : blocks(seen, t)) {
             try (NDArray strip = m.create(new Shape(heads, block.rows(), block.w()), DataType.FLOAT32)) {
                 FloatBuffer sb = PyTorchInternals.directBuffer(strip).asFloatBuffer();
                 if (split) {
@@ -319,20 +317,22 @@ public final class PromptAttention {
     }
 
     /**
-     * For each block of {@link #BLOCK} query rows, the first and last position any of its rows sees.
+     * The blocks of {@link #BLOCK} query rows, each over the positions from the first to the last
+     * any of its rows sees.
      */
-    private static int[][] blockRanges(int[][] seen, int t) {
-        int n = (t + BLOCK - 1) / BLOCK;
-        int[] lo = new int[n];
-        int[] hi = new int[n];
-        for (int b = 0; b < n; b++) {
-            lo[b] = Integer.MAX_VALUE;
-            hi[b] = Integer.MIN_VALUE;
-            for (int i = b * BLOCK; i < Math.min(t, (b + 1) * BLOCK); i++) {
-                lo[b] = Math.min(lo[b], seen[0][i]);
-                hi[b] = Math.max(hi[b], seen[1][i]);
+    private static Strip[] blocks(int[][] seen, int t) {
+        Strip[] blocks = new Strip[(t + BLOCK - 1) / BLOCK];
+        for (int b = 0; b < blocks.length; b++) {
+            int r0 = b * BLOCK;
+            int rows = Math.min(BLOCK, t - r0);
+            int lo = Integer.MAX_VALUE;
+            int hi = Integer.MIN_VALUE;
+            for (int i = r0; i < r0 + rows; i++) {
+                lo = Math.min(lo, seen[0][i]);
+                hi = Math.max(hi, seen[1][i]);
             }
+            blocks[b] = new Strip(r0, rows, lo, hi - lo + 1);
         }
-        return new int[][] {lo, hi};
+        return blocks;
     }
 }

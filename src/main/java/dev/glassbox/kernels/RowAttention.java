@@ -63,10 +63,10 @@ public final class RowAttention {
      * @param softcap c for c·tanh(s/c) on the scores before the mask (Gemma 2), or null
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, KvCache cache, int layer, float scale, Float softcap) {
-        FloatBuffer[] kv = cache.rowViews(layer);
-        if (kv == null) {
+        if (!cache.appendRows(layer, k, v)) {
             return null;
         }
+        FloatBuffer[] kv = cache.rowViews(layer);
         int heads = (int) q.getShape().get(2);
         int d = (int) q.getShape().get(3);
         int kvHeads = (int) k.getShape().get(2);
@@ -75,13 +75,6 @@ public final class RowAttention {
         int cap = cache.capacity();
         FloatBuffer kc = kv[0];
         FloatBuffer vc = kv[1];
-        FloatBuffer kn = PyTorchInternals.directBuffer(k).asFloatBuffer();
-        FloatBuffer vn = PyTorchInternals.directBuffer(v).asFloatBuffer();
-        for (int g = 0; g < kvHeads; g++) {
-            int at = (g * cap + past) * d; // a FloatBuffer's index is an int: the whole cache fits one
-            kc.put(at, kn, g * d, d);
-            vc.put(at, vn, g * d, d);
-        }
         float[] qv = PyTorchInternals.toFloatArray(q);
         float[] m = mask == null ? null : PyTorchInternals.toFloatArray(mask);
         float[] z = new float[heads * d];

@@ -3,9 +3,10 @@ package dev.glassbox.kernels;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Splits the output columns of a product between the calling thread and up to (PyTorch's
- * intra-op thread count − 1) worker threads. A worker waits for its next share yielding its core
- * to any other runnable thread, and parks after 2 ms without one.
+ * Splits the output columns of a product (or any items: a prompt's attention heads) between the
+ * calling thread and up to (PyTorch's intra-op thread count − 1) worker threads. A worker waits
+ * for its next share yielding its core to any other runnable thread, and parks when none comes
+ * within the last split's linger (2 ms for a product's columns).
  */
 public final class RowSplit {
 
@@ -109,12 +110,12 @@ public final class RowSplit {
     /** One thread that runs the shares given to it, one at a time, handed over through volatiles. */
     private static final class Worker implements Runnable {
         /**
-         * How long a worker waits for its next share before it parks: longer than the gap between
+         * How long a worker waits for its next share after a product's columns ({@link #run}; a
+         * {@link #split} may give another) before it parks: longer than the gap between
          * two products of a decode step (waking a parked thread costs tens of µs on a VM), and it
          * waits by yielding, so that a PyTorch thread that needs the core gets it at once.
          */
         static final long LINGER_NS = 2_000_000;
-        private static final long SPIN_NS = LINGER_NS;
         private final Thread thread;
         private volatile Shares part;
         private volatile boolean done = true;
@@ -135,7 +136,7 @@ public final class RowSplit {
         }
 
         Throwable await() {
-            long until = System.nanoTime() + SPIN_NS;
+            long until = System.nanoTime() + LINGER_NS; // the caller, too, spins that long before it parks
             while (!done) {
                 if (System.nanoTime() < until) {
                     Thread.onSpinWait();
